@@ -1,0 +1,105 @@
+# The public-security assistant. `make run` and `make test` are the whole set-up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+# Rasa 3.6 needs Python < 3.11: pyenv's 3.10, called by its path.
+PYTHON310 ?= $(shell { ls -d "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -1; command -v python3.10; } | head -1)
+MODEL := models/current.tar.gz
+TRAIN_INPUTS := config.yml domain.yml $(shell find data vietnamese -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+ACTIONS_PORT ?= 5055
+RASA_PORT ?= 5005
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup run test train shell bench lint validate pytest test-nlu test-core gates lock clean
+
+help:
+	@echo "make run    set everything up and start the assistant (REST on :$(RASA_PORT))"
+	@echo "make test   set everything up and run every check"
+	@echo "make setup | train | shell | bench | lint | validate | lock | clean"
+
+# ---- environment -----------------------------------------------------------
+$(VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it with pyenv (pyenv install 3.10)"; exit 1; }
+	@echo "==> Python environment in $(VENV) ($(PYTHON310))"
+	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -q pip==24.0
+	@echo "==> Installing pinned dependencies (first time: several minutes)"
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -r requirements.txt
+	@touch $@
+
+var/api_token:
+	@mkdir -p var && chmod 700 var
+	@umask 077 && $(PY) -c "import secrets; print(secrets.token_urlsafe(32))" > $@
+	@echo "==> Generated the Rasa API token in $@ (git-ignored; RASA_API_TOKEN overrides it)"
+
+setup: $(VENV)/.installed var/api_token
+
+lock: $(VENV)/.installed
+	$(PY) -m pip install -r requirements.in
+	{ echo "# Generated from requirements.in by 'make lock'. Every package is pinned."; \
+	  $(PY) -m pip freeze --exclude-editable; } > requirements.txt
+
+# ---- model ------------------------------------------------------------------
+# Retrained only when an input is newer than the model.
+$(MODEL): $(TRAIN_INPUTS) | $(VENV)/.installed
+	@echo "==> Training the model (progress below)"
+	$(RASA) train --fixed-model-name current --out models
+	@touch $@
+
+train: $(MODEL)
+
+# ---- run ----------------------------------------------------------------------
+run: setup $(MODEL)
+	@echo "==> Starting the action server (:$(ACTIONS_PORT)) and Rasa (:$(RASA_PORT)). Ctrl-C stops both."
+	@token="$${RASA_API_TOKEN:-$$(cat var/api_token)}"; \
+	$(RASA) run actions --port $(ACTIONS_PORT) & actions=$$!; \
+	$(RASA) run --model $(MODEL) --enable-api --auth-token "$$token" \
+	  --port $(RASA_PORT) --credentials credentials.yml --endpoints endpoints.yml & rasa=$$!; \
+	trap 'kill $$actions $$rasa 2>/dev/null; wait; echo "==> Stopped."' INT TERM; \
+	wait -n $$actions $$rasa; status=$$?; kill $$actions $$rasa 2>/dev/null; wait; exit $$status
+
+shell: setup $(MODEL)
+	@$(RASA) run actions --port $(ACTIONS_PORT) >var/actions-shell.log 2>&1 & actions=$$!; \
+	trap 'kill $$actions 2>/dev/null' EXIT; \
+	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+# ---- checks ---------------------------------------------------------------------
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+pytest: setup
+	$(VENV)/bin/pytest
+
+validate: setup
+	$(RASA) data validate --data data --domain domain.yml --config config.yml
+
+test-nlu: $(MODEL)
+	@echo "==> rasa test nlu on tests/nlu (as written)"
+	$(RASA) test nlu --nlu tests/nlu --model $(MODEL) --out results/nlu
+	@echo "==> rasa test nlu on a diacritic-stripped copy of tests/nlu"
+	$(PY) -m tests.quality_gates strip tests/nlu results/nlu_stripped_data
+	$(RASA) test nlu --nlu results/nlu_stripped_data --model $(MODEL) --out results/nlu_stripped
+
+test-core: $(MODEL)
+	$(RASA) test core --stories tests/stories --model $(MODEL) --out results/core \
+	  --fail-on-prediction-errors
+
+gates:
+	$(PY) -m tests.quality_gates check results
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(MAKE) --no-print-directory pytest validate $(MODEL) test-nlu test-core gates
+
+bench: setup
+	$(PY) bench/nlu.py
+
+clean:
+	rm -rf results .rasa graph.html story_graph.dot

@@ -1,0 +1,94 @@
+"""Tracker and lock stores chosen by the environment.
+
+``endpoints.yml`` names these classes so one file serves every deployment:
+SQLite under ``var/`` when nothing is set (``make run`` on a laptop),
+PostgreSQL when ``TRACKER_STORE_URL`` or ``DATABASE_URL`` is set, and a Redis
+lock store (which keeps each conversation's messages in order across Rasa
+processes) when ``REDIS_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "rasa_tracker.db"
+
+
+def tracker_store_url() -> str:
+    """The database URL for conversation trackers."""
+    url = os.environ.get("TRACKER_STORE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for logs."""
+    return str(make_url(url).set(password="***" if make_url(url).password else None))
+
+
+class EnvTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore configured from one database URL."""
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        host: str | None = None,
+        event_broker: EventBroker | None = None,
+        **kwargs: Any,
+    ) -> None:
+        url = make_url(tracker_store_url())
+        logger.info("Tracker store: %s", describe_url(str(url)))
+        super().__init__(
+            domain=domain,
+            dialect=url.drivername,
+            host=url.host,
+            port=url.port,
+            db=url.database or "rasa.db",
+            username=url.username,
+            password=url.password,
+            event_broker=event_broker,
+            query=dict(url.query) or None,
+            **kwargs,
+        )
+
+
+class EnvLockStore:
+    """Factory: a RedisLockStore when REDIS_URL is set, else in memory.
+
+    Rasa instantiates custom lock stores as ``cls(endpoint_config=...)``;
+    ``__new__`` hands back the real store, so Rasa uses it directly.
+    """
+
+    def __new__(  # type: ignore[misc]
+        cls, endpoint_config: EndpointConfig | None = None, **kwargs: Any
+    ) -> LockStore:
+        redis_url = os.environ.get("REDIS_URL")
+        if not redis_url:
+            logger.info("Lock store: in memory (set REDIS_URL for Redis)")
+            return InMemoryLockStore()
+        url = make_url(redis_url)
+        logger.info("Lock store: %s", describe_url(redis_url))
+        return RedisLockStore(
+            host=url.host or "localhost",
+            port=url.port or 6379,
+            db=int(url.database or 1),
+            username=url.username,
+            password=url.password,
+            use_ssl=url.drivername == "rediss",
+            key_prefix="cong_an",
+        )

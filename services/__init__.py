@@ -1,0 +1,1 @@
+"""Domain logic and storage. Plain Python: no Rasa imports here."""

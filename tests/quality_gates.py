@@ -1,0 +1,87 @@
+"""NLU quality gates for `make test`.
+
+    python -m tests.quality_gates strip tests/nlu results/nlu_stripped_data
+    python -m tests.quality_gates check results
+
+`strip` writes a copy of the test NLU data with every diacritic removed (the
+way many citizens type); annotations stay aligned because removing a diacritic
+never changes a character count. `check` reads the reports of `rasa test nlu`
+and fails when a gate is missed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+from vietnamese.text import strip_diacritics
+
+GATES = {
+    # (report file, what, threshold)
+    "intent accuracy, as written": ("nlu/intent_report.json", "accuracy", 0.95),
+    "intent accuracy, diacritics stripped": (
+        "nlu_stripped/intent_report.json",
+        "accuracy",
+        0.93,
+    ),
+    "entity F1 (micro avg), as written": (
+        "nlu/DIETClassifier_report.json",
+        "micro avg",
+        0.90,
+    ),
+}
+
+
+def strip(source: Path, target: Path) -> List[Path]:
+    """Copy every YAML file under ``source`` to ``target`` without diacritics."""
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(source.rglob("*.yml")):
+        text = path.read_text(encoding="utf-8")
+        out = target / path.relative_to(source)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(strip_diacritics(text), encoding="utf-8")
+        written.append(out)
+    return written
+
+
+def score(report: Dict, key: str) -> float:
+    value = report[key]
+    if isinstance(value, dict):
+        return float(value["f1-score"])
+    return float(value)
+
+
+def check(results: Path) -> List[str]:
+    """Lines describing each gate; a line starting with FAIL failed."""
+    lines = []
+    for name, (file, key, threshold) in GATES.items():
+        path = results / file
+        if not path.exists():
+            lines.append(f"FAIL {name}: {path} is missing (did rasa test nlu run?)")
+            continue
+        value = score(json.loads(path.read_text(encoding="utf-8")), key)
+        verdict = "ok  " if value >= threshold else "FAIL"
+        lines.append(f"{verdict} {name}: {value:.4f} (gate {threshold:.2f})")
+    return lines
+
+
+def main(argv: List[str]) -> int:
+    if len(argv) == 3 and argv[0] == "strip":
+        for path in strip(Path(argv[1]), Path(argv[2])):
+            print(f"wrote {path}")
+        return 0
+    if len(argv) == 2 and argv[0] == "check":
+        lines = check(Path(argv[1]))
+        print("\n".join(lines))
+        failed = sum(line.startswith("FAIL") for line in lines)
+        print(f"{len(lines) - failed} passed, {failed} failed")
+        return 1 if failed else 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,141 @@
+"""A Rasa tokenizer for Vietnamese as citizens type it.
+
+Tokens are words found by underthesea's segmenter over normalised syllables
+("đk tạm trú" -> "đăng_ký", "tạm_trú"), while each token's ``start``/``end``
+point into the message exactly as typed, so entities extract correctly. The
+normalised word is the token's lemma, which Rasa's featurizers read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Set
+
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from vietnamese.segmenter import segment
+from vietnamese.text import WORD, Piece, split_pieces, word_runs
+
+SEGMENT_WORDS = "word"
+SEGMENT_SYLLABLES = "syllable"
+
+
+def tokenize_text(
+    text: str, segmentation: str = SEGMENT_WORDS, boundaries: Iterable[int] = ()
+) -> List[Token]:
+    """Tokens of ``text``; no token crosses an offset listed in ``boundaries``."""
+    cuts: Set[int] = set(boundaries)
+    tokens: List[Token] = []
+    for run in word_runs(split_pieces(text)):
+        if run[0].kind != WORD:
+            piece = run[0]
+            tokens.append(Token(piece.text, piece.start, piece.end, lemma=piece.norm))
+            continue
+        tokens.extend(_word_tokens(text, run, segmentation, cuts))
+    return tokens
+
+
+def _word_tokens(
+    text: str, run: List[Piece], segmentation: str, cuts: Set[int]
+) -> List[Token]:
+    syllables: List[str] = []
+    owners: List[int] = []  # index of the piece each syllable came from
+    for index, piece in enumerate(run):
+        for syllable in piece.syllables:
+            syllables.append(syllable)
+            owners.append(index)
+
+    if segmentation == SEGMENT_WORDS:
+        words = segment(syllables)
+    else:
+        words = [[index] for index in range(len(syllables))]
+
+    # A teencode expansion ("sdt" -> "số điện thoại") is one piece of the
+    # original text: its syllables must stay in one token.
+    groups: List[List[int]] = []
+    for word in words:
+        if groups and owners[groups[-1][-1]] == owners[word[0]]:
+            groups[-1].extend(word)
+        else:
+            groups.append(list(word))
+
+    # An annotated entity boundary inside a word splits the word there.
+    split_groups: List[List[int]] = []
+    for group in groups:
+        current = [group[0]]
+        for syllable in group[1:]:
+            previous_piece = run[owners[current[-1]]]
+            piece = run[owners[syllable]]
+            if piece is not previous_piece and (
+                piece.start in cuts or previous_piece.end in cuts
+            ):
+                split_groups.append(current)
+                current = [syllable]
+            else:
+                current.append(syllable)
+        split_groups.append(current)
+
+    tokens = []
+    for group in split_groups:
+        first, last = run[owners[group[0]]], run[owners[group[-1]]]
+        lemma = "_".join(syllables[index] for index in group)
+        tokens.append(
+            Token(text[first.start : last.end], first.start, last.end, lemma=lemma)
+        )
+    return tokens
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
+)
+class VietnameseTokenizer(Tokenizer):
+    """Normalising, word-segmenting tokenizer with offsets into the original."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+            # "word": underthesea word segmentation; "syllable": one token per
+            # syllable (kept for measuring, see bench/nlu.py)
+            "segmentation": SEGMENT_WORDS,
+        }
+
+    @staticmethod
+    def supported_languages() -> List[str] | None:
+        return ["vi"]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> VietnameseTokenizer:
+        return cls(config)
+
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
+        text = message.get(attribute) or ""
+        boundaries: List[int] = []
+        if attribute == TEXT:
+            for entity in message.get(ENTITIES) or []:
+                boundaries.append(entity[ENTITY_ATTRIBUTE_START])
+                boundaries.append(entity[ENTITY_ATTRIBUTE_END])
+        tokens = tokenize_text(text, self._config["segmentation"], boundaries)
+        if not tokens and text.strip():
+            # only emoji or punctuation: keep one token so featurizers see it
+            tokens = [Token(text, 0, len(text), lemma=text.strip())]
+        return self._apply_token_pattern(tokens)
