@@ -95,6 +95,14 @@ def _word_tokens(
     return tokens
 
 
+def keep_head_and_tail(tokens: List[Token], limit: int) -> List[Token]:
+    """At most ``limit`` tokens: the first third and the last two thirds."""
+    if limit <= 0 or len(tokens) <= limit:
+        return tokens
+    head = limit // 3
+    return tokens[:head] + tokens[len(tokens) - (limit - head) :]
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
 )
@@ -111,6 +119,10 @@ class VietnameseTokenizer(Tokenizer):
             # "word": underthesea word segmentation; "syllable": one token per
             # syllable (kept for measuring, see bench/nlu.py)
             "segmentation": SEGMENT_WORDS,
+            # Long messages keep their first third and last two thirds of this
+            # many tokens: the question of a rambling message is usually at
+            # its end, and DIET's attention grows with the square of length.
+            "max_tokens": 192,
         }
 
     @staticmethod
@@ -135,6 +147,7 @@ class VietnameseTokenizer(Tokenizer):
                 boundaries.append(entity[ENTITY_ATTRIBUTE_START])
                 boundaries.append(entity[ENTITY_ATTRIBUTE_END])
         tokens = tokenize_text(text, self._config["segmentation"], boundaries)
+        tokens = keep_head_and_tail(tokens, self._config["max_tokens"])
         if not tokens and text.strip():
             # only emoji or punctuation: keep one token so featurizers see it
             tokens = [Token(text, 0, len(text), lemma=text.strip())]

@@ -1,0 +1,113 @@
+"""Tracker and lock stores chosen by the environment, on SQLite and PostgreSQL."""
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from connectors import stores
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+
+
+@pytest.fixture
+def domain() -> Domain:
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+def round_trip(store: TrackerStore, domain: Domain) -> DialogueStateTracker:
+    sender = f"test-{uuid.uuid4()}"
+    tracker = DialogueStateTracker(sender, domain.slots)
+    tracker.update(UserUttered("làm hộ chiếu ở đâu", {"name": "ask_passport"}))
+    tracker.update(SlotSet("procedure", "passport"))
+
+    async def save_and_load() -> DialogueStateTracker:
+        await store.save(tracker)
+        loaded = await store.retrieve(sender)
+        assert loaded is not None
+        return loaded
+
+    return asyncio.run(save_and_load())
+
+
+def test_sqlite_under_var_by_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, domain: Domain
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    monkeypatch.setattr(stores, "DEFAULT_SQLITE_PATH", tmp_path / "var" / "t.db")
+    store = TrackerStore.create(
+        EndpointConfig(type="connectors.stores.EnvTrackerStore"), domain
+    )
+    assert isinstance(store, stores.EnvTrackerStore)
+    assert store.engine.dialect.name == "sqlite"
+    loaded = round_trip(store, domain)
+    assert loaded.get_slot("procedure") == "passport"
+    assert (tmp_path / "var" / "t.db").exists()
+
+
+@pytest.mark.postgres
+def test_postgres_from_database_url(
+    monkeypatch: pytest.MonkeyPatch, domain: Domain
+) -> None:
+    monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", POSTGRES_URL)
+    store = TrackerStore.create(
+        EndpointConfig(type="connectors.stores.EnvTrackerStore"), domain
+    )
+    assert store.engine.dialect.name == "postgresql"
+    loaded = round_trip(store, domain)
+    assert loaded.latest_message.text == "làm hộ chiếu ở đâu"
+
+
+@pytest.mark.postgres
+def test_tracker_store_url_wins_over_database_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, domain: Domain
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///" + str(tmp_path / "app.db"))
+    monkeypatch.setenv("TRACKER_STORE_URL", POSTGRES_URL)
+    store = stores.EnvTrackerStore(domain=domain)
+    assert store.engine.dialect.name == "postgresql"
+
+
+def test_in_memory_lock_store_without_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    store = stores.EnvLockStore(endpoint_config=EndpointConfig())
+    assert isinstance(store, InMemoryLockStore)
+
+
+def test_redis_lock_store_orders_across_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two Rasa processes (two store instances) share one queue per user."""
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    first = stores.EnvLockStore(endpoint_config=EndpointConfig())
+    second = stores.EnvLockStore(endpoint_config=EndpointConfig())
+    assert isinstance(first, RedisLockStore)
+    conversation = f"test-{uuid.uuid4()}"
+    try:
+        ticket_a = first.issue_ticket(conversation)
+        ticket_b = second.issue_ticket(conversation)
+        lock = second.get_lock(conversation)
+        assert lock is not None
+        assert not lock.is_locked(ticket_a)  # served first
+        assert lock.is_locked(ticket_b)  # waits for the first
+    finally:
+        first.delete_lock(conversation)
+
+
+def test_password_is_hidden_in_logs() -> None:
+    described = stores.describe_url("postgresql://user:s3cret@db:5432/app")
+    assert "s3cret" not in described and "user" in described
