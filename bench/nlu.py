@@ -199,9 +199,10 @@ def main() -> int:
     print(header2)
     for r in rows:
         print(
-            f"{r['variant']:<12} {r['intent_written']:>7.3f} {r['intent_stripped']:>8.3f} "
-            f"{r['entity_f1_written']:>7.3f} {r['entity_f1_stripped']:>8.3f} "
-            f"{r['train_s']:>7.0f} {r['parse_p50_ms']:>6.1f} {r['parse_p95_ms']:>6.1f} "
+            f"{r['variant']:<12} {r['intent_written']:>7.3f} "
+            f"{r['intent_stripped']:>8.3f} {r['entity_f1_written']:>7.3f} "
+            f"{r['entity_f1_stripped']:>8.3f} {r['train_s']:>7.0f} "
+            f"{r['parse_p50_ms']:>6.1f} {r['parse_p95_ms']:>6.1f} "
             f"{r['peak_rss_mb']:>7.0f}"
         )
     return 0

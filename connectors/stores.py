@@ -74,7 +74,7 @@ class EnvLockStore:
     ``__new__`` hands back the real store, so Rasa uses it directly.
     """
 
-    def __new__(  # type: ignore[misc]
+    def __new__(
         cls, endpoint_config: EndpointConfig | None = None, **kwargs: Any
     ) -> LockStore:
         redis_url = os.environ.get("REDIS_URL")

@@ -1,7 +1,7 @@
 """Shared fixtures: Rasa graph plumbing and trackers built from dicts."""
 
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -38,9 +38,9 @@ def make_tracker() -> Callable[..., Tracker]:
     def make(
         text: str,
         intent: str,
-        ranking: Optional[List[Dict[str, Any]]] = None,
-        slots: Optional[Dict[str, Any]] = None,
-        entities: Optional[List[Dict[str, Any]]] = None,
+        ranking: List[Dict[str, Any]] | None = None,
+        slots: Dict[str, Any] | None = None,
+        entities: List[Dict[str, Any]] | None = None,
     ) -> Tracker:
         return Tracker.from_dict(
             {

@@ -15,29 +15,94 @@ from vietnamese.text import fold, has_diacritics, split_pieces
 ROOT = Path(__file__).resolve().parent.parent
 
 # The conversation contract (../shared/ARCHITECTURE.md): names are fixed.
-CONTRACT_INTENTS = """
-greet goodbye thank affirm deny bot_challenge main_menu human_handoff out_of_scope
-ask_temporary_residence ask_temporary_absence ask_permanent_residence
-ask_residence_confirmation ask_accommodation_notice ask_identity_card
-ask_electronic_id ask_vehicle_registration ask_passport ask_weapons_declaration
-ask_security_permit ask_complaint request_form book_appointment
-check_application_status report_crime check_scam emergency ask_news ask_contact
-""".split()
-CONTRACT_ENTITIES = """procedure info_type cccd_number phone_number application_code
-date time location vehicle_type crime_type""".split()
+CONTRACT_INTENTS = [
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "bot_challenge",
+    "main_menu",
+    "human_handoff",
+    "out_of_scope",
+    "ask_temporary_residence",
+    "ask_temporary_absence",
+    "ask_permanent_residence",
+    "ask_residence_confirmation",
+    "ask_accommodation_notice",
+    "ask_identity_card",
+    "ask_electronic_id",
+    "ask_vehicle_registration",
+    "ask_passport",
+    "ask_weapons_declaration",
+    "ask_security_permit",
+    "ask_complaint",
+    "request_form",
+    "book_appointment",
+    "check_application_status",
+    "report_crime",
+    "check_scam",
+    "emergency",
+    "ask_news",
+    "ask_contact",
+]
+CONTRACT_ENTITIES = [
+    "procedure",
+    "info_type",
+    "cccd_number",
+    "phone_number",
+    "application_code",
+    "date",
+    "time",
+    "location",
+    "vehicle_type",
+    "crime_type",
+]
 CANONICAL_VALUES = {
-    "procedure": """temporary_residence temporary_absence permanent_residence
-        residence_confirmation accommodation_notice identity_card electronic_id
-        vehicle_registration passport weapons_declaration security_permit complaint
-        crime_report""".split(),
-    "info_type": "documents fee duration place online form eligibility penalty".split(),
-    "vehicle_type": "motorbike car electric_motorbike truck".split(),
-    "crime_type": """fraud theft robbery drugs gambling assault domestic_violence
-        child_abuse human_trafficking loan_sharking weapons disturbance""".split(),
+    "procedure": [
+        "temporary_residence",
+        "temporary_absence",
+        "permanent_residence",
+        "residence_confirmation",
+        "accommodation_notice",
+        "identity_card",
+        "electronic_id",
+        "vehicle_registration",
+        "passport",
+        "weapons_declaration",
+        "security_permit",
+        "complaint",
+        "crime_report",
+    ],
+    "info_type": [
+        "documents",
+        "fee",
+        "duration",
+        "place",
+        "online",
+        "form",
+        "eligibility",
+        "penalty",
+    ],
+    "vehicle_type": ["motorbike", "car", "electric_motorbike", "truck"],
+    "crime_type": [
+        "fraud",
+        "theft",
+        "robbery",
+        "drugs",
+        "gambling",
+        "assault",
+        "domestic_violence",
+        "child_abuse",
+        "human_trafficking",
+        "loan_sharking",
+        "weapons",
+        "disturbance",
+    ],
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def examples(folder: str) -> Dict[str, List[Message]]:
     by_intent: Dict[str, List[Message]] = defaultdict(list)
     for message in load_data(str(ROOT / folder)).intent_examples:

@@ -73,16 +73,16 @@ def _word_tokens(
     split_groups: List[List[int]] = []
     for group in groups:
         current = [group[0]]
-        for syllable in group[1:]:
+        for position in group[1:]:
             previous_piece = run[owners[current[-1]]]
-            piece = run[owners[syllable]]
+            piece = run[owners[position]]
             if piece is not previous_piece and (
                 piece.start in cuts or previous_piece.end in cuts
             ):
                 split_groups.append(current)
-                current = [syllable]
+                current = [position]
             else:
-                current.append(syllable)
+                current.append(position)
         split_groups.append(current)
 
     tokens = []
