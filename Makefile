@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run test train shell bench lint validate pytest test-nlu test-core gates lock clean
+.PHONY: help setup run test train shell bench lint validate pytest test-server test-nlu test-core gates lock clean
 
 help:
 	@echo "make run    set everything up and start the assistant (REST on :$(RASA_PORT))"
@@ -75,7 +75,11 @@ lint: setup
 	$(VENV)/bin/mypy
 
 pytest: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not model"
+
+# The assistant started as `make run` starts it, over REST (needs the model).
+test-server: $(MODEL)
+	$(VENV)/bin/pytest -m model
 
 validate: setup
 	$(RASA) data validate --data data --domain domain.yml --config config.yml
@@ -96,7 +100,7 @@ gates:
 
 test: setup
 	$(VENV)/bin/ruff check .
-	$(MAKE) --no-print-directory pytest validate $(MODEL) test-nlu test-core gates
+	$(MAKE) --no-print-directory pytest validate $(MODEL) test-nlu test-core test-server gates
 
 bench: setup
 	$(PY) bench/nlu.py

@@ -111,6 +111,15 @@ def has_diacritics(text: str) -> bool:
     return strip_diacritics(text) != text
 
 
+def sanitize(text: str) -> str:
+    """What a channel passes on: NFC, control characters replaced by spaces.
+
+    Offsets stay meaningful (one character for one), and no NUL byte reaches a
+    database that cannot store it.
+    """
+    return _CONTROL_RE.sub(" ", unicodedata.normalize("NFC", text))
+
+
 def clean(text: str) -> str:
     """NFC, control characters to spaces, spacing collapsed."""
     text = unicodedata.normalize("NFC", text)
