@@ -149,6 +149,22 @@ def test_no_test_line_appears_in_training_data() -> None:
     assert leaked == []
 
 
+def test_no_test_story_line_appears_in_training_data() -> None:
+    training = {
+        fold(m.get("text"))
+        for messages in examples("data/nlu").values()
+        for m in messages
+    }
+    leaked = []
+    for path in (ROOT / "tests" / "stories").glob("*.yml"):
+        stories = yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]
+        for story in stories:
+            for step in story["steps"]:
+                if "user" in step and fold(step["user"]) in training:
+                    leaked.append(step["user"])
+    assert leaked == []
+
+
 def test_no_message_has_two_intents() -> None:
     seen: Counter = Counter()
     for folder in ("data/nlu", "tests/nlu"):
