@@ -64,6 +64,15 @@ def pipeline(variant: str) -> List[Dict[str, Any]]:
         return [s for s in steps if s["name"] != FOLDED]
     if variant == "folded-only":  # (c) ablation: only the diacritic-free view
         return [s for s in steps if s["name"] != "CountVectorsFeaturizer"]
+    if variant == "with-char":  # adds character n-grams of the original text
+        at = next(i for i, s in enumerate(steps) if s["name"] == FOLDED)
+        char = {
+            "name": "CountVectorsFeaturizer",
+            "analyzer": "char_wb",
+            "min_ngram": 1,
+            "max_ngram": 4,
+        }
+        return steps[:at] + [char] + steps[at:]
     if variant == "syllables":  # (b) ablation: no word segmentation
         return [
             {**s, "segmentation": "syllable"} if s["name"] == TOKENIZER else s
