@@ -162,7 +162,7 @@ def main() -> int:
     parser.add_argument(
         "--variants",
         default="ours,stock",
-        help="comma list of ours, stock, no-folding, folded-only, syllables",
+        help="comma list of ours, stock, no-folding, folded-only, syllables, with-char",
     )
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
