@@ -51,6 +51,7 @@ STOCK_PIPELINE: List[Dict[str, Any]] = [
 ]
 FOLDED = "vietnamese.featurizers.FoldedCountVectorsFeaturizer"
 TOKENIZER = "vietnamese.tokenizer.VietnameseTokenizer"
+CRF = "vietnamese.extractors.FoldedCRFEntityExtractor"
 
 
 def pipeline(variant: str) -> List[Dict[str, Any]]:
@@ -62,8 +63,6 @@ def pipeline(variant: str) -> List[Dict[str, Any]]:
         return copy.deepcopy(STOCK_PIPELINE)
     if variant == "no-folding":  # (c) ablation: no diacritic-free featurisation
         return [s for s in steps if s["name"] != FOLDED]
-    if variant == "folded-only":  # (c) ablation: only the diacritic-free view
-        return [s for s in steps if s["name"] != "CountVectorsFeaturizer"]
     if variant == "with-char":  # adds character n-grams of the original text
         at = next(i for i, s in enumerate(steps) if s["name"] == FOLDED)
         char = {
@@ -78,6 +77,23 @@ def pipeline(variant: str) -> List[Dict[str, Any]]:
             {**s, "segmentation": "syllable"} if s["name"] == TOKENIZER else s
             for s in steps
         ]
+    if variant == "diet-1x128":  # entities and intents by DIET with a transformer
+        return [
+            {
+                **s,
+                "entity_recognition": True,
+                "number_of_transformer_layers": 1,
+                "transformer_size": 128,
+            }
+            if s["name"] == "DIETClassifier"
+            else s
+            for s in steps
+            if s["name"] != CRF
+        ]
+    if variant == "stock-crf":  # stock, with our CRF extractor instead of DIET's
+        steps = copy.deepcopy(STOCK_PIPELINE)
+        steps[5]["entity_recognition"] = False
+        return steps[:6] + [{"name": CRF}] + steps[6:]
     raise SystemExit(f"unknown variant {variant}")
 
 
@@ -162,7 +178,8 @@ def main() -> int:
     parser.add_argument(
         "--variants",
         default="ours,stock",
-        help="comma list of ours, stock, no-folding, folded-only, syllables, with-char",
+        help="comma list of: ours, stock, no-folding, with-char, syllables, "
+        "diet-1x128, stock-crf",
     )
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
