@@ -195,11 +195,10 @@ def test_api_needs_the_token(server: str) -> None:
         requests.post(f"{server}/model/parse", data=payload, timeout=30).status_code
         == 401
     )
+    wrong = requests.post(f"{server}/model/parse?token=guess", data=payload, timeout=30)
+    assert wrong.status_code == 401
     authorised = requests.post(
-        f"{server}/model/parse",
-        data=payload,
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=30,
+        f"{server}/model/parse", params={"token": TOKEN}, data=payload, timeout=30
     )
     assert authorised.status_code == 200
     assert authorised.json()["intent"]["name"] == "greet"
