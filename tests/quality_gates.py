@@ -5,8 +5,13 @@
 
 `strip` writes a copy of the test NLU data with every diacritic removed (the
 way many citizens type); annotations stay aligned because removing a diacritic
-never changes a character count. `check` reads the reports of `rasa test nlu`
-and fails when a gate is missed.
+never changes a character count. `check` reads the reports of `rasa test nlu`.
+
+Each gate has the target of the foundation issue and a floor. Below the floor
+`make test` fails. Between floor and target it passes but says BELOW TARGET:
+the floors hold what has been reached so far against regressions while the
+targets are still being worked towards. When a target is reached, raise the
+floor to it; never lower a floor to make a change pass.
 """
 
 from __future__ import annotations
@@ -18,15 +23,17 @@ from typing import Dict, List
 
 from vietnamese.text import strip_diacritics
 
-# (report under results/, key, threshold); "*" is every entity extractor's report
+# name: (report under results/, key, target, floor);
+# "*" stands for every entity extractor's report
 GATES = {
-    "intent accuracy, as written": ("nlu/intent_report.json", "accuracy", 0.95),
+    "intent accuracy, as written": ("nlu/intent_report.json", "accuracy", 0.95, 0.95),
     "intent accuracy, diacritics stripped": (
         "nlu_stripped/intent_report.json",
         "accuracy",
         0.93,
+        0.93,
     ),
-    "entity F1 (micro avg), as written": ("nlu/*", "micro avg", 0.90),
+    "entity F1 (micro avg), as written": ("nlu/*", "micro avg", 0.90, 0.90),
 }
 NOT_ENTITY_REPORTS = {"intent_report.json", "response_selection_report.json"}
 
@@ -65,15 +72,21 @@ def reports(results: Path, file: str) -> List[Path]:
 def check(results: Path) -> List[str]:
     """Lines describing each gate; a line starting with FAIL failed."""
     lines = []
-    for name, (file, key, threshold) in GATES.items():
+    for name, (file, key, target, floor) in GATES.items():
         paths = [path for path in reports(results, file) if path.exists()]
         if not paths:
             lines.append(f"FAIL {name}: no {results / file} (did rasa test nlu run?)")
         for path in paths:
             value = score(json.loads(path.read_text(encoding="utf-8")), key)
-            verdict = "ok  " if value >= threshold else "FAIL"
+            if value >= target:
+                verdict = "ok  "
+            elif value >= floor:
+                verdict = "BELOW TARGET"
+            else:
+                verdict = "FAIL"
             lines.append(
-                f"{verdict} {name} [{path.name}]: {value:.4f} (gate {threshold:.2f})"
+                f"{verdict} {name} [{path.name}]: {value:.4f} "
+                f"(target {target:.2f}, floor {floor:.2f})"
             )
     return lines
 
@@ -87,6 +100,9 @@ def main(argv: List[str]) -> int:
         lines = check(Path(argv[1]))
         print("\n".join(lines))
         failed = sum(line.startswith("FAIL") for line in lines)
+        below = sum(line.startswith("BELOW TARGET") for line in lines)
+        if below:
+            print(f"{below} gate(s) above the floor but below the issue's target")
         print(f"{len(lines) - failed} passed, {failed} failed")
         return 1 if failed else 0
     print(__doc__)

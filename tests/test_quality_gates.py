@@ -3,8 +3,10 @@
 import json
 from pathlib import Path
 
+import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
+from tests import quality_gates
 from tests.quality_gates import check, strip
 
 
@@ -42,3 +44,17 @@ def test_gates(tmp_path: Path) -> None:
 
 def test_missing_reports_fail(tmp_path: Path) -> None:
     assert all(line.startswith("FAIL") for line in check(tmp_path))
+
+
+def test_between_floor_and_target_passes_but_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        quality_gates,
+        "GATES",
+        {"intent": ("nlu/intent_report.json", "accuracy", 0.95, 0.90)},
+    )
+    write(tmp_path / "nlu" / "intent_report.json", {"accuracy": 0.92})
+    assert check(tmp_path)[0].startswith("BELOW TARGET")
+    write(tmp_path / "nlu" / "intent_report.json", {"accuracy": 0.89})
+    assert check(tmp_path)[0].startswith("FAIL")

@@ -10,6 +10,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from vietnamese.tokenizer import (
     SEGMENT_SYLLABLES,
+    SEGMENT_SYLLABLES_WITH_WORDS,
     VietnameseTokenizer,
     tokenize_text,
 )
@@ -64,6 +65,18 @@ def test_entity_boundary_splits_a_word_in_training() -> None:
     assert [t.text for t in tokenize_text(text)] == ["hộ chiếu"]
     split = tokenize_text(text, boundaries=[3])
     assert [t.text for t in split] == ["hộ", "chiếu"]
+
+
+def test_syllables_carrying_their_word() -> None:
+    for text in ("đăng ký tạm trú ở đâu", "dang ky tam tru o dau"):
+        tokens = tokenize_text(text, segmentation=SEGMENT_SYLLABLES_WITH_WORDS)
+        # the same token grid whether or not diacritics were typed
+        assert [t.text for t in tokens] == text.split()
+        assert_offsets(text, tokens)
+    tokens = tokenize_text("đăng ký tạm trú", segmentation=SEGMENT_SYLLABLES_WITH_WORDS)
+    assert lemmas(tokens) == ["đăng_ký", "đăng_ký", "tạm_trú", "tạm_trú"]
+    sdt = tokenize_text("sdt của ad", segmentation=SEGMENT_SYLLABLES_WITH_WORDS)
+    assert (sdt[0].text, sdt[0].lemma) == ("sdt", "số_điện_thoại")
 
 
 def test_syllable_mode() -> None:

@@ -28,6 +28,11 @@ from vietnamese.text import WORD, Piece, split_pieces, word_runs
 
 SEGMENT_WORDS = "word"
 SEGMENT_SYLLABLES = "syllable"
+# One token per syllable, each carrying the word underthesea found around it
+# as its lemma: the featurizers see words, while entity spans and the entity
+# CRF see syllables, which stay the same when a message is typed without
+# diacritics (underthesea segments "tam tru" differently from "tạm trú").
+SEGMENT_SYLLABLES_WITH_WORDS = "syllable_word"
 
 
 def tokenize_text(
@@ -55,7 +60,7 @@ def _word_tokens(
             syllables.append(syllable)
             owners.append(index)
 
-    if segmentation == SEGMENT_WORDS:
+    if segmentation in (SEGMENT_WORDS, SEGMENT_SYLLABLES_WITH_WORDS):
         words = segment(syllables)
     else:
         words = [[index] for index in range(len(syllables))]
@@ -87,8 +92,13 @@ def _word_tokens(
 
     tokens = []
     for group in split_groups:
-        first, last = run[owners[group[0]]], run[owners[group[-1]]]
         lemma = "_".join(syllables[index] for index in group)
+        if segmentation == SEGMENT_SYLLABLES_WITH_WORDS:
+            for index in sorted({owners[position] for position in group}):
+                piece = run[index]
+                tokens.append(Token(piece.text, piece.start, piece.end, lemma=lemma))
+            continue
+        first, last = run[owners[group[0]]], run[owners[group[-1]]]
         tokens.append(
             Token(text[first.start : last.end], first.start, last.end, lemma=lemma)
         )
