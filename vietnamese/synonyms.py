@@ -33,8 +33,11 @@ class VietnameseSynonymMapper(EntitySynonymMapper):
                 self.add_processor_name(entity)
 
     def _folded_synonyms(self) -> Dict[str, str]:
-        cached: Dict[str, str] = getattr(self, "_folded_cache", {})
-        if len(cached) < len(self.synonyms):
-            cached = {fold(key): target for key, target in self.synonyms.items()}
-            self._folded_cache = cached
-        return cached
+        """Folded keys, rebuilt only when the synonyms change (in training)."""
+        size = len(self.synonyms)
+        if getattr(self, "_folded_size", None) != size:
+            self._folded_cache = {
+                fold(key): target for key, target in self.synonyms.items()
+            }
+            self._folded_size = size
+        return self._folded_cache
