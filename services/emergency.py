@@ -8,6 +8,7 @@ number are content, kept in knowledge/emergency.yml.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
@@ -28,7 +29,9 @@ class EmergencyNumber:
         return f"{self.number} – {self.name}"
 
 
+@functools.lru_cache(maxsize=1)
 def numbers() -> List[EmergencyNumber]:
+    """The numbers with their words normalised once (content is cached too)."""
     data = content.load("emergency")
     return [
         EmergencyNumber(
