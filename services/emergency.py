@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 from services import content
 from vietnamese.text import has_diacritics, normalize, strip_diacritics
@@ -60,43 +60,48 @@ def _score(number: EmergencyNumber, text: str, folded: str, typed_plain: bool) -
     return score
 
 
-def choose(message: str) -> List[EmergencyNumber]:
-    """All numbers, the ones the message calls for first (best first)."""
-    text = normalize(message)
-    folded = strip_diacritics(text)
-    typed_plain = not has_diacritics(text)
-    candidates = numbers()
-    scores: Dict[str, float] = {
-        n.number: _score(n, text, folded, typed_plain) for n in candidates
-    }
-    default = str(content.load("emergency")["default"])
-    if not any(scores.values()):
-        scores[default] = 1.0
-    # ties go to the default (the police), then the file's order
-    return sorted(candidates, key=lambda n: (-scores[n.number], n.number != default))
-
-
 def _ranked(message: str) -> List[Tuple[EmergencyNumber, float]]:
+    """Every number with its score, best first; the message is read once."""
     text = normalize(message)
     folded, typed_plain = strip_diacritics(text), not has_diacritics(text)
-    return [(n, _score(n, text, folded, typed_plain)) for n in choose(message)]
+    scored = [(n, _score(n, text, folded, typed_plain)) for n in numbers()]
+    default = str(content.load("emergency")["default"])
+    nothing_matched = not any(score for _, score in scored)
+
+    def order(item: Tuple[EmergencyNumber, float]) -> Tuple[float, bool]:
+        number, score = item
+        if nothing_matched and number.number == default:
+            score = 1.0
+        # ties go to the default (the police), then the file's order
+        return (-score, number.number != default)
+
+    return sorted(scored, key=order)
 
 
-def primary(message: str) -> List[EmergencyNumber]:
-    """The number(s) for the first line: the best, plus any other the message
-    clearly calls for too (a fire with injured people: 114 and 115)."""
-    ranked = _ranked(message)
+def choose(message: str) -> List[EmergencyNumber]:
+    """All numbers, the ones the message calls for first (best first)."""
+    return [number for number, _ in _ranked(message)]
+
+
+def _primary(ranked: List[Tuple[EmergencyNumber, float]]) -> List[EmergencyNumber]:
     best = ranked[0][1]
     return [ranked[0][0]] + [
         number for number, score in ranked[1:3] if score >= 1 and score >= best / 2
     ]
 
 
+def primary(message: str) -> List[EmergencyNumber]:
+    """The number(s) for the first line: the best, plus any other the message
+    clearly calls for too (a fire with injured people: 114 and 115)."""
+    return _primary(_ranked(message))
+
+
 def reply(message: str) -> List[str]:
     """The emergency reply as separate chat messages; the first line is the number."""
     data = content.load("emergency")
-    first = primary(message)
-    rest = [n for n in choose(message) if n not in first]
+    ranked = _ranked(message)
+    first = _primary(ranked)
+    rest = [number for number, _ in ranked if number not in first]
     lines = [
         data["first_line"].format(numbers=" và ".join(n.label for n in first)),
         " ".join([data["after"], *(n.advice for n in first)]),
