@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run test train shell bench lint validate pytest test-server test-nlu test-core gates lock clean
+.PHONY: help migrate setup run test train shell bench lint validate pytest test-server test-nlu test-core gates lock clean
 
 help:
 	@echo "make run    set everything up and start the assistant (REST on :$(RASA_PORT))"
@@ -44,6 +44,12 @@ lock: $(VENV)/.installed
 	{ echo "# Generated from requirements.in by 'make lock'. Every package is pinned."; \
 	  $(PY) -m pip freeze --exclude-editable; } > requirements.txt
 
+# ---- database -------------------------------------------------------------------
+# SQLite under var/ unless DATABASE_URL is set; Alembic applies every migration.
+migrate: setup
+	@echo "==> Database schema (Alembic)"
+	$(PY) -m services.db
+
 # ---- model ------------------------------------------------------------------
 # Retrained only when an input is newer than the model.
 $(MODEL): $(TRAIN_INPUTS) | $(VENV)/.installed
@@ -54,7 +60,7 @@ $(MODEL): $(TRAIN_INPUTS) | $(VENV)/.installed
 train: $(MODEL)
 
 # ---- run ----------------------------------------------------------------------
-run: setup $(MODEL)
+run: setup migrate $(MODEL)
 	@echo "==> Starting the action server (:$(ACTIONS_PORT)) and Rasa (:$(RASA_PORT)). Ctrl-C stops both."
 	@token="$${RASA_API_TOKEN:-$$(cat var/api_token)}"; \
 	$(RASA) run actions --port $(ACTIONS_PORT) & actions=$$!; \

@@ -1,7 +1,9 @@
 """Shared fixtures: Rasa graph plumbing and trackers built from dicts."""
 
+import os
+import uuid
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -9,6 +11,7 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.engine import Engine
 
 
 @pytest.fixture
@@ -61,3 +64,59 @@ def make_tracker() -> Callable[..., Tracker]:
         )
 
     return make
+
+
+# ---- the application database, on SQLite and on PostgreSQL ----------------------
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_schema_url(schema: str) -> str:
+    """The PostgreSQL URL with ``search_path`` set to ``schema``: each test gets
+    its own schema, so parallel runs on the shared ``test`` database never meet."""
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh, migrated database (SQLite file, or a new PostgreSQL schema);
+    ``DATABASE_URL`` points at it for the test's duration."""
+    from sqlalchemy import create_engine, text
+
+    from services import db
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+        schema = None
+    else:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(POSTGRES_URL, future=True)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = _postgres_schema_url(schema)
+    monkeypatch.setenv("DATABASE_URL", url)
+    db.engine.cache_clear()
+    db.upgrade(url)
+    try:
+        yield url
+    finally:
+        db.engine.cache_clear()
+        if schema:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture
+def db_engine(database_url: str) -> Iterator[Engine]:
+    """The engine of :func:`database_url` (also what ``services.db.engine()`` gives)."""
+    from services import db
+
+    yield db.engine(database_url)
