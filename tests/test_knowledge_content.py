@@ -13,7 +13,7 @@ import json
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Set
 
 import pytest
 import yaml
@@ -78,7 +78,7 @@ def load(path: Path) -> Dict[str, Any]:
     return data
 
 
-def as_date(value: Any, where: str) -> Optional[dt.date]:
+def as_date(value: Any, where: str) -> dt.date | None:
     """A YAML date (parsed or quoted ISO text) or None; fails on anything else."""
     if value is None:
         return None
