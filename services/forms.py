@@ -22,7 +22,7 @@ import tempfile
 import threading
 import unicodedata
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Literal, Sequence, Tuple
 
 import fpdf
 import yaml
@@ -112,11 +112,11 @@ class FormField(_Strict):
 
     label: constr(strip_whitespace=True, min_length=1, max_length=200)  # type: ignore[valid-type]
     kind: Literal["section", "text", "date", "checkbox", "multiline", "table"]
-    hint: Optional[Text] = None  # type: ignore[valid-type]
+    hint: Text | None = None  # type: ignore[valid-type]
     options: List[Text] = []  # type: ignore[valid-type]
-    lines: Optional[conint(ge=1, le=20)] = None  # type: ignore[valid-type]
+    lines: conint(ge=1, le=20) | None = None  # type: ignore[valid-type]
     columns: List[Text] = []  # type: ignore[valid-type]
-    rows: Optional[conint(ge=1, le=20)] = None  # type: ignore[valid-type]
+    rows: conint(ge=1, le=20) | None = None  # type: ignore[valid-type]
 
     @root_validator(skip_on_failure=True)
     def _attributes_fit_kind(cls, values: Dict[str, Any]) -> Dict[str, Any]:
@@ -136,7 +136,7 @@ class FormField(_Strict):
 
 class Signature(_Strict):
     label: Text  # type: ignore[valid-type]
-    hint: Optional[Text] = None  # type: ignore[valid-type]
+    hint: Text | None = None  # type: ignore[valid-type]
 
 
 class FormInfo(_Strict):
@@ -148,22 +148,22 @@ class FormInfo(_Strict):
     purpose: constr(strip_whitespace=True, min_length=1, max_length=600)  # type: ignore[valid-type]
     procedures: conlist(Procedure, min_items=1)  # type: ignore[valid-type]
     official: bool
-    official_link: Optional[HttpUrl]
+    official_link: HttpUrl | None
     version: Text  # type: ignore[valid-type]
     legal_basis: Text  # type: ignore[valid-type]
     source: Text  # type: ignore[valid-type]
     last_verified: dt.date
     confidence: Confidence
     aliases: List[Text] = []  # type: ignore[valid-type]
-    note: Optional[Text] = None  # type: ignore[valid-type]
+    note: Text | None = None  # type: ignore[valid-type]
     photo: bool = False
-    addressee: Optional[Text] = None  # type: ignore[valid-type]
+    addressee: Text | None = None  # type: ignore[valid-type]
     fields: conlist(FormField, min_items=1)  # type: ignore[valid-type]
-    declaration: Optional[Text] = None  # type: ignore[valid-type]
+    declaration: Text | None = None  # type: ignore[valid-type]
     signatures: conlist(Signature, min_items=1, max_items=4)  # type: ignore[valid-type]
 
     @validator("title", "short_title", "purpose", "note", "declaration")
-    def _nfc(cls, value: Optional[str]) -> Optional[str]:
+    def _nfc(cls, value: str | None) -> str | None:
         return unicodedata.normalize("NFC", value) if value else value
 
     @root_validator(skip_on_failure=True)
@@ -290,16 +290,16 @@ class FormCatalogue:
         ]
         self._lock = threading.Lock()
 
-    def get_form(self, code: str) -> Optional[FormInfo]:
+    def get_form(self, code: str) -> FormInfo | None:
         return self._by_key.get(code_key(code))
 
-    def get_police_document(self, code: str) -> Optional[PoliceDocument]:
+    def get_police_document(self, code: str) -> PoliceDocument | None:
         return self._documents.get(code_key(code))
 
     def forms_for(self, procedure: str) -> List[FormInfo]:
         return [form for form in self.forms if procedure in form.procedures]
 
-    def by_file_name(self, name: str) -> Optional[FormInfo]:
+    def by_file_name(self, name: str) -> FormInfo | None:
         """The form served as ``name`` ("ct01.pdf", any case), or None for
         anything that is not exactly a known form's file name."""
         match = FILE_NAME.match(name)
@@ -392,11 +392,11 @@ def list_forms() -> List[FormInfo]:
     return list(catalogue().forms)
 
 
-def get_form(code: str) -> Optional[FormInfo]:
+def get_form(code: str) -> FormInfo | None:
     return catalogue().get_form(code)
 
 
-def get_police_document(code: str) -> Optional[PoliceDocument]:
+def get_police_document(code: str) -> PoliceDocument | None:
     return catalogue().get_police_document(code)
 
 
@@ -404,7 +404,7 @@ def forms_for(procedure: str) -> List[FormInfo]:
     return catalogue().forms_for(procedure)
 
 
-def no_form_note(procedure: str) -> Optional[NoFormNote]:
+def no_form_note(procedure: str) -> NoFormNote | None:
     return catalogue().no_form.get(procedure)
 
 
@@ -426,12 +426,13 @@ def public_url(code: str) -> str:
     return f"{base.rstrip('/')}{URL_PATH}/{form.file_name}"
 
 
-# ---- rendering ------------------------------------------------------------------------
+# ---- rendering ---------------------------------------------------------------
 
 PAGE_MARGIN = 18.0
 LINE = 7.0  # mm between field lines
 TEXT_SIZE = 10.5
 GREY = (110, 110, 110)
+SIGNING_SPACE = 22.0  # mm left blank under each signature label
 
 
 def _font_dir() -> Path:
@@ -474,9 +475,7 @@ class _FormPDF(FPDF):
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.set_text_color(*GREY)
         self.set_font("DejaVu", "I", 7.5)
-        self.cell(
-            self.epw - 20, 4.5, _notice(form), new_x=XPos.RIGHT, new_y=YPos.TOP
-        )
+        self.cell(self.epw - 20, 4.5, _notice(form), new_x=XPos.RIGHT, new_y=YPos.TOP)
         self.cell(20, 4.5, f"Trang {self.page_no()}/{{nb}}", align="R")
         self.ln(4.5)
         updated = form.last_verified.strftime("%d/%m/%Y")
@@ -532,7 +531,7 @@ def _header(pdf: FPDF, form: FormInfo) -> None:
     pdf.cell(pdf.epw, 4.5, code, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "I", 8)
     issued = f"Ban hành kèm theo {form.version}" if form.official else form.version
-    pdf.multi_cell(pdf.epw, 4, issued, align="R")
+    pdf.multi_cell(pdf.epw, 4, issued, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
     pdf.set_font("DejaVu", "B", 11)
     for line in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập – Tự do – Hạnh phúc"):
@@ -544,14 +543,25 @@ def _header(pdf: FPDF, form: FormInfo) -> None:
     _title(pdf, form.title)
     if form.note:
         pdf.set_font("DejaVu", "I", 9.5)
-        pdf.multi_cell(pdf.epw, 5, f"({form.note})", align="C")
+        pdf.multi_cell(
+            pdf.epw, 5, f"({form.note})", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
     notice = _notice(form)
     if form.confidence == "U":
         notice += ". Mẫu chưa đối chiếu với văn bản gốc, vui lòng kiểm tra lại khi nộp."
     pdf.ln(1)
     pdf.set_font("DejaVu", "I", 8.5)
     pdf.set_fill_color(238, 238, 238)
-    pdf.multi_cell(pdf.epw, 4.5, notice, align="C", fill=True, padding=1)
+    pdf.multi_cell(
+        pdf.epw,
+        4.5,
+        notice,
+        align="C",
+        fill=True,
+        padding=1,
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.ln(3)
     pdf.set_font("DejaVu", "", TEXT_SIZE)
 
@@ -563,7 +573,9 @@ def _title(pdf: FPDF, title: str) -> None:
     while pdf.get_string_width(title) > pdf.epw and size > 11:
         size -= 0.5
         pdf.set_font("DejaVu", "B", size)
-    pdf.multi_cell(pdf.epw, size * 0.5, title, align="C")
+    pdf.multi_cell(
+        pdf.epw, size * 0.5, title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
 
 
 def _photo_box(pdf: FPDF) -> float:
@@ -575,7 +587,14 @@ def _photo_box(pdf: FPDF) -> float:
     pdf.rect(x, y, width, height)
     pdf.set_font("DejaVu", "I", 8.5)
     pdf.set_xy(x, y + height / 2 - 6)
-    pdf.multi_cell(width, 4.5, "Ảnh 4x6 cm\nnền trắng, chụp không quá 6 tháng", align="C")
+    pdf.multi_cell(
+        width,
+        4.5,
+        "Ảnh 4x6 cm\nnền trắng, chụp không quá 6 tháng",
+        align="C",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.set_xy(PAGE_MARGIN, y)
     pdf.set_right_margin(PAGE_MARGIN + width + 5)
     pdf.set_font("DejaVu", "", TEXT_SIZE)
@@ -622,16 +641,20 @@ def _label(pdf: FPDF, text: str, min_room: float) -> None:
     if pdf.get_string_width(text) + min_room <= pdf.epw:
         pdf.cell(pdf.get_string_width(text) + 1, LINE, text)
     else:
-        pdf.multi_cell(pdf.epw, LINE, text, align="L")
+        pdf.multi_cell(
+            pdf.epw, LINE, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
         pdf.set_x(pdf.l_margin)
 
 
-def _hint(pdf: FPDF, hint: Optional[str]) -> None:
+def _hint(pdf: FPDF, hint: str | None) -> None:
     if not hint:
         return
     pdf.set_font("DejaVu", "I", 8.5)
     pdf.set_text_color(*GREY)
-    pdf.multi_cell(pdf.epw, 4.2, f"({hint})", align="L")
+    pdf.multi_cell(
+        pdf.epw, 4.2, f"({hint})", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.set_text_color(0, 0, 0)
     pdf.set_font("DejaVu", "", TEXT_SIZE)
 
@@ -646,18 +669,18 @@ def _section(pdf: FPDF, label: str) -> None:
     _room(pdf, 3 * LINE)
     pdf.ln(2)
     pdf.set_font("DejaVu", "B", 11)
-    pdf.multi_cell(pdf.epw, LINE, label, align="L")
+    pdf.multi_cell(pdf.epw, LINE, label, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", TEXT_SIZE)
 
 
-def _text_field(pdf: FPDF, label: str, hint: Optional[str]) -> None:
+def _text_field(pdf: FPDF, label: str, hint: str | None) -> None:
     _room(pdf, 2 * LINE)
     _label(pdf, f"{label}: ", min_room=35)
     _end_line(pdf)
     _hint(pdf, hint)
 
 
-def _date_field(pdf: FPDF, label: str, hint: Optional[str]) -> None:
+def _date_field(pdf: FPDF, label: str, hint: str | None) -> None:
     _room(pdf, 2 * LINE)
     parts = [("ngày ", 12.0), (" tháng ", 12.0), (" năm ", 20.0)]
     needed = sum(pdf.get_string_width(word) + gap for word, gap in parts) + 2
@@ -672,7 +695,7 @@ def _date_field(pdf: FPDF, label: str, hint: Optional[str]) -> None:
 
 
 def _checkbox_field(
-    pdf: FPDF, label: str, options: Sequence[str], hint: Optional[str]
+    pdf: FPDF, label: str, options: Sequence[str], hint: str | None
 ) -> None:
     _room(pdf, 2 * LINE)
     _label(pdf, f"{label}: ", min_room=40)
@@ -691,7 +714,7 @@ def _checkbox_field(
     _hint(pdf, hint)
 
 
-def _multiline_field(pdf: FPDF, label: str, lines: int, hint: Optional[str]) -> None:
+def _multiline_field(pdf: FPDF, label: str, lines: int, hint: str | None) -> None:
     _room(pdf, (min(lines, 4) + 1) * LINE)
     _label(pdf, f"{label}: ", min_room=35)
     _end_line(pdf)
@@ -702,7 +725,7 @@ def _multiline_field(pdf: FPDF, label: str, lines: int, hint: Optional[str]) -> 
 
 
 def _table_field(
-    pdf: FPDF, label: str, columns: Sequence[str], rows: int, hint: Optional[str]
+    pdf: FPDF, label: str, columns: Sequence[str], rows: int, hint: str | None
 ) -> None:
     pdf.set_font("DejaVu", "B", 9)
     weights = [max(5, min(len(column), 24)) for column in columns]
@@ -718,23 +741,27 @@ def _table_field(
                 output=MethodReturnValue.LINES,
             )
         )
-        for column, width in zip(columns, widths)
+        for column, width in zip(columns, widths, strict=True)
     )
     header_height = header_lines * 4.5 + 2
     row_height = 8.0
     _room(pdf, LINE + header_height + rows * row_height + 2)
     pdf.set_font("DejaVu", "", TEXT_SIZE)
-    pdf.multi_cell(pdf.epw, LINE, f"{label}:", align="L")
+    pdf.multi_cell(
+        pdf.epw, LINE, f"{label}:", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     _hint(pdf, hint)
     top = pdf.get_y() + 1
     x = pdf.l_margin
     pdf.set_line_width(0.3)
     pdf.set_fill_color(235, 235, 235)
     pdf.set_font("DejaVu", "B", 9)
-    for column, width in zip(columns, widths):
+    for column, width in zip(columns, widths, strict=True):
         pdf.rect(x, top, width, header_height, style="DF")
         pdf.set_xy(x + 1, top + 1)
-        pdf.multi_cell(width - 2, 4.5, column, align="C")
+        pdf.multi_cell(
+            width - 2, 4.5, column, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
         x += width
     y = top + header_height
     for _ in range(rows):
@@ -760,14 +787,21 @@ def _closing(pdf: FPDF, form: FormInfo) -> None:
         )
         for s in form.signatures
     )
-    needed = 2 * LINE + label_lines * 4.8 + 10 + 28
+    needed = LINE + label_lines * 4.8 + 9 + SIGNING_SPACE + 3
     if form.declaration:
         needed += 2 * LINE
     _room(pdf, needed)
     pdf.ln(2)
     if form.declaration:
         pdf.set_font("DejaVu", "I", TEXT_SIZE)
-        pdf.multi_cell(pdf.epw, 5.5, form.declaration, align="J")
+        pdf.multi_cell(
+            pdf.epw,
+            5.5,
+            form.declaration,
+            align="J",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         pdf.ln(2)
     pdf.set_font("DejaVu", "I", TEXT_SIZE)
     pdf.cell(
@@ -783,9 +817,23 @@ def _closing(pdf: FPDF, form: FormInfo) -> None:
         x = pdf.l_margin + index * width
         pdf.set_xy(x + 1, top)
         pdf.set_font("DejaVu", "B", 9.5)
-        pdf.multi_cell(width - 2, 4.8, signature.label, align="C")
+        pdf.multi_cell(
+            width - 2,
+            4.8,
+            signature.label,
+            align="C",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         if signature.hint:
             pdf.set_xy(x + 1, top + label_lines * 4.8)
             pdf.set_font("DejaVu", "I", 8.5)
-            pdf.multi_cell(width - 2, 4.2, signature.hint, align="C")
-    pdf.set_xy(pdf.l_margin, top + label_lines * 4.8 + 10 + 28)
+            pdf.multi_cell(
+                width - 2,
+                4.2,
+                signature.hint,
+                align="C",
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
+    pdf.set_xy(pdf.l_margin, top + label_lines * 4.8 + 9 + SIGNING_SPACE)
