@@ -144,7 +144,7 @@ class FormInfo(_Strict):
 
     code: constr(regex=CODE_PATTERN)  # type: ignore[valid-type]
     title: constr(strip_whitespace=True, min_length=1, max_length=120)  # type: ignore[valid-type]
-    short_title: constr(strip_whitespace=True, min_length=1, max_length=40)  # type: ignore[valid-type]
+    short_title: constr(strip_whitespace=True, min_length=1, max_length=35)  # type: ignore[valid-type]
     purpose: constr(strip_whitespace=True, min_length=1, max_length=600)  # type: ignore[valid-type]
     procedures: conlist(Procedure, min_items=1)  # type: ignore[valid-type]
     official: bool
@@ -200,10 +200,35 @@ class NoFormNote(_Strict):
     legal_basis: Text  # type: ignore[valid-type]
 
 
+class MenuButton(_Strict):
+    """A procedure offered when the citizen has not said which form."""
+
+    title: constr(strip_whitespace=True, min_length=1, max_length=35)  # type: ignore[valid-type]
+    procedure: Procedure
+
+
+class Replies(_Strict):
+    """What the assistant says around a form; ``{name}`` placeholders are
+    filled by actions/forms.py."""
+
+    send: Text  # type: ignore[valid-type]
+    send_unofficial: Text  # type: ignore[valid-type]
+    download: Text  # type: ignore[valid-type]
+    official: Text  # type: ignore[valid-type]
+    basis: Text  # type: ignore[valid-type]
+    unverified: Text  # type: ignore[valid-type]
+    choose: Text  # type: ignore[valid-type]
+    ask_procedure: Text  # type: ignore[valid-type]
+    police_issued: Text  # type: ignore[valid-type]
+    none: Text  # type: ignore[valid-type]
+
+
 class _FormsFile(_Strict):
     forms: conlist(FormInfo, min_items=1)  # type: ignore[valid-type]
     issued_by_police: List[PoliceDocument] = []
     no_form: Dict[Procedure, NoFormNote] = {}
+    ask_menu: conlist(MenuButton, min_items=1, max_items=5)  # type: ignore[valid-type]
+    replies: Replies
 
     @root_validator(skip_on_failure=True)
     def _consistent(cls, values: Dict[str, Any]) -> Dict[str, Any]:
@@ -224,6 +249,9 @@ class _FormsFile(_Strict):
         for procedure in values["no_form"]:
             if procedure in with_forms:
                 raise ValueError(f"no_form.{procedure}: that procedure has forms")
+        for button in values["ask_menu"]:
+            if button.procedure not in with_forms:
+                raise ValueError(f"ask_menu: {button.procedure} has no form")
         return values
 
 
@@ -281,6 +309,8 @@ class FormCatalogue:
         self.forms: List[FormInfo] = list(data.forms)
         self.police_documents: List[PoliceDocument] = list(data.issued_by_police)
         self.no_form: Dict[str, NoFormNote] = dict(data.no_form)
+        self.ask_menu: List[MenuButton] = list(data.ask_menu)
+        self.replies: Replies = data.replies
         self._by_key = {code_key(form.code): form for form in self.forms}
         self._by_slug = {slug(form.code): form for form in self.forms}
         self._documents = {code_key(d.code): d for d in self.police_documents}
@@ -410,6 +440,14 @@ def no_form_note(procedure: str) -> NoFormNote | None:
 
 def mentioned(text: str) -> List[str]:
     return catalogue().mentioned(text)
+
+
+def ask_menu() -> List[MenuButton]:
+    return list(catalogue().ask_menu)
+
+
+def replies() -> Replies:
+    return catalogue().replies
 
 
 def pdf_path(code: str) -> Path:
