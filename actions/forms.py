@@ -13,7 +13,7 @@ The file goes out as Rasa's ``attachment`` (an output channel's
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -171,7 +171,7 @@ class ActionSendForm(Action):
         dispatcher.utter_message(text=text, buttons=intent_buttons(["ask_contact"]))
 
 
-def _remember(procedures: List[str], current: str | None) -> List[Dict[str, Any]]:
+def _remember(procedures: Sequence[str], current: str | None) -> List[Dict[str, Any]]:
     """Keep the conversation's procedure when the form serves it, else set it
     to the form's first procedure (so "còn lệ phí?" follows on)."""
     if current in procedures:

@@ -30,11 +30,9 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 from pydantic import (
     BaseModel,
+    Field,
     HttpUrl,
     ValidationError,
-    conint,
-    conlist,
-    constr,
     root_validator,
     validator,
 )
@@ -95,7 +93,6 @@ def slug(code: str) -> str:
 
 # ---- the catalogue schema ---------------------------------------------------------
 
-Text = constr(strip_whitespace=True, min_length=1)
 Confidence = Literal["S", "M", "U"]
 # A code: letters (Vietnamese too), digits, inner hyphens.
 CODE_PATTERN = r"^[^\W_](?:[\w-]{0,30}[^\W_])?$"
@@ -105,18 +102,20 @@ class _Strict(BaseModel):
     class Config:
         extra = "forbid"
         allow_mutation = False
+        anystr_strip_whitespace = True
+        min_anystr_length = 1  # no empty strings anywhere
 
 
 class FormField(_Strict):
     """One entry of a form: what the PDF draws and the citizen fills."""
 
-    label: constr(strip_whitespace=True, min_length=1, max_length=200)  # type: ignore[valid-type]
+    label: str = Field(..., max_length=200)
     kind: Literal["section", "text", "date", "checkbox", "multiline", "table"]
-    hint: Text | None = None  # type: ignore[valid-type]
-    options: List[Text] = []  # type: ignore[valid-type]
-    lines: conint(ge=1, le=20) | None = None  # type: ignore[valid-type]
-    columns: List[Text] = []  # type: ignore[valid-type]
-    rows: conint(ge=1, le=20) | None = None  # type: ignore[valid-type]
+    hint: str | None = None
+    options: List[str] = []
+    lines: int | None = Field(None, ge=1, le=20)
+    columns: List[str] = []
+    rows: int | None = Field(None, ge=1, le=20)
 
     @root_validator(skip_on_failure=True)
     def _attributes_fit_kind(cls, values: Dict[str, Any]) -> Dict[str, Any]:
@@ -135,32 +134,32 @@ class FormField(_Strict):
 
 
 class Signature(_Strict):
-    label: Text  # type: ignore[valid-type]
-    hint: Text | None = None  # type: ignore[valid-type]
+    label: str
+    hint: str | None = None
 
 
 class FormInfo(_Strict):
     """A form a citizen fills (one entry of ``forms:``)."""
 
-    code: constr(regex=CODE_PATTERN)  # type: ignore[valid-type]
-    title: constr(strip_whitespace=True, min_length=1, max_length=120)  # type: ignore[valid-type]
-    short_title: constr(strip_whitespace=True, min_length=1, max_length=35)  # type: ignore[valid-type]
-    purpose: constr(strip_whitespace=True, min_length=1, max_length=600)  # type: ignore[valid-type]
-    procedures: conlist(Procedure, min_items=1)  # type: ignore[valid-type]
+    code: str = Field(..., regex=CODE_PATTERN)
+    title: str = Field(..., max_length=120)
+    short_title: str = Field(..., max_length=35)
+    purpose: str = Field(..., max_length=600)
+    procedures: List[Procedure] = Field(..., min_items=1)
     official: bool
     official_link: HttpUrl | None
-    version: Text  # type: ignore[valid-type]
-    legal_basis: Text  # type: ignore[valid-type]
-    source: Text  # type: ignore[valid-type]
+    version: str
+    legal_basis: str
+    source: str
     last_verified: dt.date
     confidence: Confidence
-    aliases: List[Text] = []  # type: ignore[valid-type]
-    note: Text | None = None  # type: ignore[valid-type]
+    aliases: List[str] = []
+    note: str | None = None
     photo: bool = False
-    addressee: Text | None = None  # type: ignore[valid-type]
-    fields: conlist(FormField, min_items=1)  # type: ignore[valid-type]
-    declaration: Text | None = None  # type: ignore[valid-type]
-    signatures: conlist(Signature, min_items=1, max_items=4)  # type: ignore[valid-type]
+    addressee: str | None = None
+    fields: List[FormField] = Field(..., min_items=1)
+    declaration: str | None = None
+    signatures: List[Signature] = Field(..., min_items=1, max_items=4)
 
     @validator("title", "short_title", "purpose", "note", "declaration")
     def _nfc(cls, value: str | None) -> str | None:
@@ -180,15 +179,15 @@ class FormInfo(_Strict):
 class PoliceDocument(_Strict):
     """A paper the police issue (CT07): citizens request it, never fill it."""
 
-    code: constr(regex=CODE_PATTERN)  # type: ignore[valid-type]
-    title: Text  # type: ignore[valid-type]
-    purpose: Text  # type: ignore[valid-type]
-    how_to_request: Text  # type: ignore[valid-type]
-    request_with: Text  # type: ignore[valid-type]
-    procedures: conlist(Procedure, min_items=1)  # type: ignore[valid-type]
-    version: Text  # type: ignore[valid-type]
-    legal_basis: Text  # type: ignore[valid-type]
-    source: Text  # type: ignore[valid-type]
+    code: str = Field(..., regex=CODE_PATTERN)
+    title: str
+    purpose: str
+    how_to_request: str
+    request_with: str
+    procedures: List[Procedure] = Field(..., min_items=1)
+    version: str
+    legal_basis: str
+    source: str
     last_verified: dt.date
     confidence: Confidence
 
@@ -196,14 +195,14 @@ class PoliceDocument(_Strict):
 class NoFormNote(_Strict):
     """What to say for a procedure that has no form to send."""
 
-    text: Text  # type: ignore[valid-type]
-    legal_basis: Text  # type: ignore[valid-type]
+    text: str
+    legal_basis: str
 
 
 class MenuButton(_Strict):
     """A procedure offered when the citizen has not said which form."""
 
-    title: constr(strip_whitespace=True, min_length=1, max_length=35)  # type: ignore[valid-type]
+    title: str = Field(..., max_length=35)
     procedure: Procedure
 
 
@@ -211,23 +210,23 @@ class Replies(_Strict):
     """What the assistant says around a form; ``{name}`` placeholders are
     filled by actions/forms.py."""
 
-    send: Text  # type: ignore[valid-type]
-    send_unofficial: Text  # type: ignore[valid-type]
-    download: Text  # type: ignore[valid-type]
-    official: Text  # type: ignore[valid-type]
-    basis: Text  # type: ignore[valid-type]
-    unverified: Text  # type: ignore[valid-type]
-    choose: Text  # type: ignore[valid-type]
-    ask_procedure: Text  # type: ignore[valid-type]
-    police_issued: Text  # type: ignore[valid-type]
-    none: Text  # type: ignore[valid-type]
+    send: str
+    send_unofficial: str
+    download: str
+    official: str
+    basis: str
+    unverified: str
+    choose: str
+    ask_procedure: str
+    police_issued: str
+    none: str
 
 
 class _FormsFile(_Strict):
-    forms: conlist(FormInfo, min_items=1)  # type: ignore[valid-type]
+    forms: List[FormInfo] = Field(..., min_items=1)
     issued_by_police: List[PoliceDocument] = []
     no_form: Dict[Procedure, NoFormNote] = {}
-    ask_menu: conlist(MenuButton, min_items=1, max_items=5)  # type: ignore[valid-type]
+    ask_menu: List[MenuButton] = Field(..., min_items=1, max_items=5)
     replies: Replies
 
     @root_validator(skip_on_failure=True)
@@ -308,16 +307,17 @@ class FormCatalogue:
         data = parse(raw, str(self.path))
         self.forms: List[FormInfo] = list(data.forms)
         self.police_documents: List[PoliceDocument] = list(data.issued_by_police)
-        self.no_form: Dict[str, NoFormNote] = dict(data.no_form)
+        self.no_form: Dict[str, NoFormNote] = {
+            str(key): note for key, note in data.no_form.items()
+        }
         self.ask_menu: List[MenuButton] = list(data.ask_menu)
         self.replies: Replies = data.replies
         self._by_key = {code_key(form.code): form for form in self.forms}
         self._by_slug = {slug(form.code): form for form in self.forms}
         self._documents = {code_key(d.code): d for d in self.police_documents}
-        self._patterns = [
-            (entry.code, _mention_pattern(entry))
-            for entry in [*self.forms, *self.police_documents]
-        ]
+        entries: List[FormInfo | PoliceDocument] = [*self.forms]
+        entries += self.police_documents
+        self._patterns = [(entry.code, _mention_pattern(entry)) for entry in entries]
         self._lock = threading.Lock()
 
     def get_form(self, code: str) -> FormInfo | None:
@@ -404,7 +404,15 @@ def _version_hash(form: FormInfo) -> str:
 
 # ---- module-level API (the default catalogue) ----------------------------------
 
-_default: Dict[str, Any] = {}
+
+class _Loaded:
+    """The default catalogue and the modification time it was loaded at."""
+
+    catalogue: FormCatalogue | None = None
+    stamp: int | None = None
+
+
+_default = _Loaded()
 _default_lock = threading.Lock()
 
 
@@ -412,10 +420,10 @@ def catalogue() -> FormCatalogue:
     """The catalogue of knowledge/forms.yml, reloaded when the file changes."""
     stamp = FORMS_FILE.stat().st_mtime_ns if FORMS_FILE.exists() else None
     with _default_lock:
-        if _default.get("stamp") != stamp or "catalogue" not in _default:
-            _default["catalogue"] = FormCatalogue(FORMS_FILE, CACHE_DIR)
-            _default["stamp"] = stamp
-        return _default["catalogue"]  # type: ignore[no-any-return]
+        if _default.catalogue is None or _default.stamp != stamp:
+            _default.catalogue = FormCatalogue(FORMS_FILE, CACHE_DIR)
+            _default.stamp = stamp
+        return _default.catalogue
 
 
 def list_forms() -> List[FormInfo]:
@@ -654,6 +662,13 @@ def _draw_field(pdf: FPDF, field: FormField) -> None:
         _table_field(pdf, field.label, field.columns, field.rows or 3, field.hint)
 
 
+def _line_count(pdf: FPDF, width: float, text: str) -> int:
+    """How many lines ``text`` takes in a ``width`` mm cell, in the current font."""
+    lines = pdf.multi_cell(width, 4, text, dry_run=True, output=MethodReturnValue.LINES)
+    assert isinstance(lines, list)
+    return len(lines)
+
+
 def _room(pdf: FPDF, height: float) -> None:
     """Start a new page when ``height`` mm will not fit on this one."""
     if pdf.will_page_break(height):
@@ -770,15 +785,7 @@ def _table_field(
     total = float(sum(weights))
     widths = [pdf.epw * weight / total for weight in weights]
     header_lines = max(
-        len(
-            pdf.multi_cell(
-                width - 2,
-                4.5,
-                column,
-                dry_run=True,
-                output=MethodReturnValue.LINES,
-            )
-        )
+        _line_count(pdf, width - 2, column)
         for column, width in zip(columns, widths, strict=True)
     )
     header_height = header_lines * 4.5 + 2
@@ -817,14 +824,7 @@ def _closing(pdf: FPDF, form: FormInfo) -> None:
     count = len(form.signatures)
     width = pdf.epw / count
     pdf.set_font("DejaVu", "B", 9.5)
-    label_lines = max(
-        len(
-            pdf.multi_cell(
-                width - 2, 4.8, s.label, dry_run=True, output=MethodReturnValue.LINES
-            )
-        )
-        for s in form.signatures
-    )
+    label_lines = max(_line_count(pdf, width - 2, s.label) for s in form.signatures)
     needed = LINE + label_lines * 4.8 + 9 + SIGNING_SPACE + 3
     if form.declaration:
         needed += 2 * LINE

@@ -341,7 +341,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     cache = tmp_path_factory.mktemp("served")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(forms, "CACHE_DIR", cache)
-        patch.setattr(forms, "_default", {})
+        patch.setattr(forms, "_default", forms._Loaded())
         app = Sanic(f"forms_test_{uuid.uuid4().hex}")
         app.config.ACCESS_LOG = False
         register([FormsInput()], app, route="/webhooks/")  # as `rasa run` does
@@ -442,12 +442,17 @@ def test_a_broken_catalogue_answers_503_not_500(
     assert answer.status == 503
 
 
-def test_the_channel_is_registered_in_credentials() -> None:
-    credentials = yaml.safe_load(
-        (forms.ROOT / "credentials.yml").read_text(encoding="utf-8")
-    )
-    assert "connectors.forms.FormsInput" in credentials
-    assert FormsInput().url_prefix() == "/forms"
+def test_rasa_mounts_the_route_at_the_root_from_credentials() -> None:
+    """What `rasa run` does with our credentials.yml: /forms/<name> beside the
+    REST webhook (not under /webhooks/)."""
+    from rasa.core import run
+
+    channels = run.create_http_input_channels(None, str(forms.ROOT / "credentials.yml"))
+    assert {"rest", "forms"} <= {channel.name() for channel in channels}
+    app = run.configure_app(channels, route="/webhooks/", enable_api=False)
+    paths = {route.path for route in app.router.routes}
+    assert "forms/<name:str>" in paths
+    assert "webhooks/rest/webhook" in paths
 
 
 # ---- the action -----------------------------------------------------------------
