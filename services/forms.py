@@ -613,14 +613,22 @@ def _header(pdf: FPDF, form: FormInfo) -> None:
 
 
 def _title(pdf: FPDF, title: str) -> None:
-    """The title on one line when it fits at 11 pt or more, else wrapped."""
+    """The title on one line when it fits at 12 pt or more, else wrapped at 13 pt."""
     size = 15.0
     pdf.set_font("DejaVu", "B", size)
-    while pdf.get_string_width(title) > pdf.epw and size > 11:
+    while pdf.get_string_width(title) > pdf.epw and size > 12:
         size -= 0.5
         pdf.set_font("DejaVu", "B", size)
+    if pdf.get_string_width(title) > pdf.epw:
+        size = 13.0
+        pdf.set_font("DejaVu", "B", size)
     pdf.multi_cell(
-        pdf.epw, size * 0.5, title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        pdf.epw,
+        size * 0.5,
+        title,
+        align="C",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
     )
 
 
