@@ -13,6 +13,7 @@ The file goes out as Rasa's ``attachment`` (an output channel's
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Sequence
 
 from rasa_sdk import Action, Tracker
@@ -22,6 +23,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import intent_buttons
 from services import forms, menu
 from services.procedures import INTENT_BY_PROCEDURE
+
+logger = logging.getLogger(__name__)
 
 # After a form: the next steps a citizen usually takes.
 NEXT_STEPS = ["book_appointment", "ask_contact"]
@@ -90,6 +93,17 @@ class ActionSendForm(Action):
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: Dict[str, Any],
+    ) -> List[Dict[str, Any]]:
+        try:
+            return self._answer(dispatcher, tracker)
+        except forms.FormsError:
+            # an edit broke knowledge/forms.yml: say so politely, log for staff
+            logger.exception("knowledge/forms.yml cannot be loaded")
+            dispatcher.utter_message(response="utter_forms_unavailable")
+            return []
+
+    def _answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> List[Dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         procedure = _requested_procedure(tracker)

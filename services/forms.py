@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import re
+import string
 import tempfile
 import threading
 import unicodedata
@@ -206,9 +207,24 @@ class MenuButton(_Strict):
     procedure: Procedure
 
 
+# The placeholders each reply may use (actions/forms.py supplies them).
+REPLY_PLACEHOLDERS: Dict[str, frozenset[str]] = {
+    "send": frozenset({"code", "title"}),
+    "send_unofficial": frozenset({"title"}),
+    "download": frozenset({"url"}),
+    "official": frozenset({"link"}),
+    "basis": frozenset({"legal_basis"}),
+    "unverified": frozenset(),
+    "choose": frozenset({"procedure", "count"}),
+    "ask_procedure": frozenset(),
+    "police_issued": frozenset({"code", "title", "purpose"}),
+    "none": frozenset({"procedure"}),
+}
+
+
 class Replies(_Strict):
     """What the assistant says around a form; ``{name}`` placeholders are
-    filled by actions/forms.py."""
+    filled by actions/forms.py (only those of REPLY_PLACEHOLDERS)."""
 
     send: str
     send_unofficial: str
@@ -220,6 +236,20 @@ class Replies(_Strict):
     ask_procedure: str
     police_issued: str
     none: str
+
+    @validator("*")
+    def _known_placeholders(cls, value: str, field: Any) -> str:
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(value) if name}
+        except ValueError as error:
+            raise ValueError(f"not a valid template ({error})") from None
+        unknown = used - REPLY_PLACEHOLDERS[field.name]
+        if unknown:
+            allowed = ", ".join(sorted(REPLY_PLACEHOLDERS[field.name])) or "none"
+            raise ValueError(
+                f"unknown placeholder(s) {sorted(unknown)}; allowed: {allowed}"
+            )
+        return value
 
 
 class _FormsFile(_Strict):

@@ -183,6 +183,16 @@ BROKEN: List[Tuple[str, Callable[[Dict[str, Any]], None], List[str]]] = [
         ["ask_menu[0]", "title"],
     ),
     (
+        "reply with an unknown placeholder",
+        lambda d: d["replies"].update(send="Dạ, mẫu {ma_so}"),
+        ["replies > send", "ma_so", "allowed: code, title"],
+    ),
+    (
+        "reply that is not a template",
+        lambda d: d["replies"].update(download="Tải: {url"),
+        ["replies > download", "not a valid template"],
+    ),
+    (
         "missing reply",
         lambda d: d["replies"].pop("send"),
         ["replies", "send", "field required"],
@@ -592,3 +602,22 @@ def test_no_pdf_is_left_half_written(tmp_path: Path) -> None:
     catalogue.pdf_path("TK01")
     assert [p.suffix for p in tmp_path.iterdir()] == [".pdf"]
     assert os.access(catalogue.pdf_path("TK01"), os.R_OK)
+
+
+def test_a_broken_catalogue_gets_a_polite_answer_not_a_crash(
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken() -> forms.FormCatalogue:
+        raise forms.FormsError("knowledge/forms.yml: broken")
+
+    monkeypatch.setattr(forms, "catalogue", broken)
+    tracker = make_tracker("cho xin mẫu CT01", "request_form")
+    messages, events = _send(tracker, dispatcher)
+    assert messages[0]["response"] == "utter_forms_unavailable"
+    domain = yaml.safe_load((forms.ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert "utter_forms_unavailable" in domain["responses"]
+    assert "action_send_form" in domain["actions"]
+    assert "utter_interim_form" not in domain["responses"]
+    assert events == []
