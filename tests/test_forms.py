@@ -452,10 +452,15 @@ def test_a_broken_catalogue_answers_503_not_500(
     assert answer.status == 503
 
 
-def test_rasa_mounts_the_route_at_the_root_from_credentials() -> None:
+def test_rasa_mounts_the_route_at_the_root_from_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """What `rasa run` does with our credentials.yml: /forms/<name> beside the
     REST webhook (not under /webhooks/)."""
     from rasa.core import run
+
+    # Rasa names its app "rasa_server"; other tests may have made one already
+    monkeypatch.setattr(Sanic, "test_mode", True)
 
     channels = run.create_http_input_channels(None, str(forms.ROOT / "credentials.yml"))
     assert {"rest", "forms"} <= {channel.name() for channel in channels}
