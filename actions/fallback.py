@@ -1,5 +1,10 @@
 """The first stage of the two-stage fallback: "did you mean ...?" as buttons.
 
+Before asking, two unclear messages are understood from the conversation: a
+follow-up naming only a kind of information ("còn lệ phí thì sao?") is
+answered for the procedure being discussed, and a reply to "which
+commune/ward?" is answered by the action that asked.
+
 The second stage (menu and officer) is a rule: an unclear answer or "none of
 these" right after this action gets utter_fallback_menu.
 """
@@ -11,7 +16,10 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import intent_buttons
+# contact and news register their answers to "which commune/ward?"
+from actions import contact, news  # noqa: F401
+from actions.common import answer_pending_location, intent_buttons, latest_entity
+from actions.procedures import answer_procedure
 from services import menu
 
 
@@ -25,6 +33,12 @@ class ActionClarifyIntent(Action):
         tracker: Tracker,
         domain: Dict[str, Any],
     ) -> List[Dict[str, Any]]:
+        pending = answer_pending_location(dispatcher, tracker, None)
+        if pending is not None:
+            return pending
+        procedure = latest_entity(tracker, "procedure") or tracker.get_slot("procedure")
+        if latest_entity(tracker, "info_type") and procedure:
+            return answer_procedure(dispatcher, tracker, str(procedure))
         ranking = tracker.latest_message.get("intent_ranking") or []
         likely = menu.suggestions(
             (item["name"], float(item.get("confidence") or 0)) for item in ranking
