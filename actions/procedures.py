@@ -25,6 +25,10 @@ from actions.common import (
 )
 from services import knowledge, menu
 from services.procedures import INTENT_BY_PROCEDURE, PROCEDURE_BY_INTENT
+from vietnamese.text import fold
+
+# "còn lệ phí thì sao?", "vậy làm online được ko ad": follow-ups are short.
+MAX_FOLLOW_UP_WORDS = 8
 
 # The row under every answer: the next steps a citizen usually takes.
 NEXT_STEP_BUTTONS = [
@@ -43,11 +47,18 @@ def question_procedure(tracker: Tracker) -> str | None:
     """
     entity = latest_entity(tracker, "procedure")
     slot = tracker.get_slot("procedure")
-    if entity and latest_text(tracker).startswith("/"):
+    text = latest_text(tracker)
+    if entity and text.startswith("/"):
         return entity
-    if latest_entity(tracker, "info_type") and not entity and slot:
-        return str(slot)
     intent = latest_intent(tracker)
+    follow_up = latest_entity(tracker, "info_type") and not entity and slot
+    # a long message is a new question even without a procedure entity
+    # ("ko khai báo thanh kiếm gia bảo thì bị phạt ko"): its intent decides
+    if follow_up and (
+        intent not in PROCEDURE_BY_INTENT
+        or len(fold(text).split()) <= MAX_FOLLOW_UP_WORDS
+    ):
+        return str(slot)
     if intent in PROCEDURE_BY_INTENT:
         return PROCEDURE_BY_INTENT[intent]
     return entity or (str(slot) if slot else None)
