@@ -27,6 +27,7 @@ from pydantic import BaseModel, Extra, StrictBool, StrictStr, ValidationError
 from pydantic import validator as field_validator
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from services import db
@@ -846,6 +847,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Knowledge NOT loaded (nothing was changed):", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(
+            "Knowledge NOT loaded: the database is not ready (run `make migrate`): "
+            f"{type(error).__name__}",
+            file=sys.stderr,
+        )
         return 1
     print(report.summary())
     return 0
