@@ -453,15 +453,27 @@ class ScamMatch:
 
 
 _WORD = re.compile(r"\w+")
-MIN_SCAM_SCORE = 0.12
+MIN_SCAM_SCORE = 0.2
+# Folded function words: alone they say nothing about a scam (pairs keep them:
+# "bao chuyen" still counts).
+# fmt: off
+_STOP_WORDS = frozenset({
+    "a", "ai", "anh", "bao", "cai", "chi", "cho", "co", "cua", "da", "de", "den",
+    "di", "do", "duoc", "em", "gi", "ho", "hoi", "khong", "la", "lam", "ma", "minh",
+    "nay", "nguoi", "nhu", "noi", "qua", "roi", "the", "thi", "toi", "va", "vay",
+    "voi",
+})
+# fmt: on
 _KEYWORD_BONUS = 0.12
 
 
 def _features(text: str) -> List[str]:
     """Folded syllables and syllable pairs: "tài khoản an toàn" reads like
     "tai khoan an toan" and "tk an toan" (teencode)."""
-    words = re.findall(r"\w+", fold(text).lower())
-    return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+    words = _WORD.findall(fold(text).lower())
+    return [w for w in words if w not in _STOP_WORDS] + [
+        f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)
+    ]
 
 
 @dataclass
