@@ -20,7 +20,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple, Type
+from typing import Any, Dict, List, Mapping, Sequence, Tuple, Type
 
 import yaml
 from pydantic import BaseModel, Extra, StrictBool, StrictStr, ValidationError
@@ -323,7 +323,7 @@ def _location(loc: Tuple[Any, ...]) -> str:
     return text
 
 
-def _message(error: Dict[str, Any]) -> str:
+def _message(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     if kind == "value_error.missing":
         return "missing field"
