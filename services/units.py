@@ -25,6 +25,7 @@ _PREFIXES: Tuple[Tuple[str, ...], ...] = (
     ("thanh", "pho"),
     ("thi", "tran"),
     ("thi", "xa"),
+    ("dac", "khu"),
     ("phuong",),
     ("xa",),
     ("tinh",),
@@ -185,9 +186,12 @@ def _candidates(
             if kind and name_kind and kind != name_kind:
                 continue
             rank = 0 if current else 1
-            if core == query:
+            if core == query or "".join(core) == "".join(query):  # "blao", "B'Lao"
                 best = min(best or (9, True), (rank, True))
             elif len(core) >= 2 and _contains(query, core):
+                best = min(best or (9, True), (rank + 2, False))
+            elif len(query) >= 2 and core[: len(query)] == query:
+                # "phường Lâm Viên" for "phường Lâm Viên - Đà Lạt"
                 best = min(best or (9, True), (rank + 2, False))
         if best is not None:
             (exact if best[1] else contained).append((best[0], unit))

@@ -211,6 +211,8 @@ def test_one_huge_sentence_is_cut_between_words() -> None:
         ("em ở phường 10 cũ", ["XA-XUANHUONG"]),  # former name, "cũ"
         ("thi tran Lien Nghia", ["XA-DUCTRONG"]),  # former name, no diacritics
         ("xa duc trong", ["XA-DUCTRONG"]),
+        ("p xuân hương", ["XA-XUANHUONG"]),  # without " - Đà Lạt"
+        ("phuong diAn", ["XA-DIAN"]),  # syllables run together
         ("xã Hiệp Thạnh", ["XA-HIEPTHANH"]),  # current beats its own former name
         ("xã Phú Hội", ["XA-DUCTRONG", "XA-HIEPTHANH"]),  # split: ambiguous
         ("sdt cong an phuong xuan huong da lat la so nao", ["XA-XUANHUONG"]),
