@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
 from sqlalchemy.engine import Engine
 
@@ -36,6 +36,7 @@ from services.units import UnitInfo, get_unit, province_of
 from vietnamese.text import fold
 
 MAX_MESSAGE_CHARS = 700
+_WORD = re.compile(r"\w+")
 
 # Button titles for each kind of question.
 INFO_LABELS: Dict[str, str] = {
@@ -189,16 +190,33 @@ def procedure_title(procedure: str, bind: Engine | None = None) -> str | None:
         return row.title if row is not None else None
 
 
+def _pairs(text: str) -> Set[Tuple[str, str]]:
+    words = _WORD.findall(fold(text).lower())
+    return set(zip(words, words[1:], strict=False))
+
+
 def detect_case(procedure: str, text: str, bind: Engine | None = None) -> str | None:
-    """The sub-case a message names ("gia hạn tạm trú" -> extension), if any."""
-    words = f" {fold(text).lower()} "
+    """The sub-case a message names ("gia hạn tạm trú" -> extension), if any.
+
+    Each case label is compared by its syllable pairs (folded), leaving out
+    the pairs of the procedure's own title; the case sharing the most pairs
+    with the message wins, and a tie means no case was named.
+    """
     with db.session_scope(bind) as session:
         row = session.get(Procedure, procedure)
-        cases = dict(row.cases or {}) if row is not None else {}
-    for key, label in cases.items():
-        if f" {fold(label).lower()} " in words:
-            return key
-    return None
+        if row is None:
+            return None
+        cases, title = dict(row.cases or {}), row.title
+    said = _pairs(text) - _pairs(title)
+    scores = sorted(
+        ((len(said & _pairs(label)), key) for key, label in cases.items()),
+        reverse=True,
+    )
+    if not scores or scores[0][0] == 0:
+        return None
+    if len(scores) > 1 and scores[1][0] == scores[0][0]:
+        return None
+    return scores[0][1]
 
 
 def _fact_text(fact: Fact, cases: Dict[str, str], show_case: bool) -> str:
@@ -452,7 +470,6 @@ class ScamMatch:
     score: float
 
 
-_WORD = re.compile(r"\w+")
 MIN_SCAM_SCORE = 0.2
 # Folded function words: alone they say nothing about a scam (pairs keep them:
 # "bao chuyen" still counts).

@@ -127,6 +127,9 @@ def test_case_is_detected_and_answered(seeded: Engine) -> None:
         "temporary_residence", "gia han tam tru can giay to gi", bind=seeded
     )
     assert case == "extension"
+    # the title's own words name no case
+    assert knowledge.detect_case("temporary_residence", "tạm trú ở đâu", seeded) is None
+    assert knowledge.detect_case("fishing_licence", "gia hạn", seeded) is None
     result = knowledge.answer(
         "temporary_residence", "documents", case=case, bind=seeded
     )
