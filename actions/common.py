@@ -72,7 +72,9 @@ def unit_code(tracker: Tracker) -> str | None:
 
 
 def _short(text: str) -> bool:
-    return 0 < len(fold(text).split()) <= MAX_LOCATION_REPLY_WORDS
+    """Short enough to be a commune/ward name, or written as an address."""
+    words = len(fold(text).split())
+    return 0 < words <= MAX_LOCATION_REPLY_WORDS or ("," in text and words <= 25)
 
 
 def is_location_reply(tracker: Tracker, action: str) -> bool:

@@ -145,8 +145,10 @@ def resolve_location(text: str, bind: Engine | None = None) -> List[UnitInfo]:
     """Candidate units for a commune/ward/province name as typed, best first.
 
     A unit code ("XA-DIAN", as button payloads send it) resolves to that unit.
-    An exact name (current or former) wins over a name merely contained in the
-    message; several candidates mean the citizen must choose.
+    A full old address ("Phường 1, TP Đà Lạt, Lâm Đồng") is converted to its
+    post-2025 ward by underthesea first, which settles names that several
+    districts had. An exact name (current or former) wins over a name merely
+    contained in the message; several candidates mean the citizen must choose.
     """
     if not text or not text.strip():
         return []
@@ -155,6 +157,31 @@ def resolve_location(text: str, bind: Engine | None = None) -> List[UnitInfo]:
     for unit in units:
         if unit.code == code:
             return [unit]
+    if "," in text:
+        ward = _converted_ward(text)
+        found = _match(units, ward) if ward else []
+        if len(found) == 1:
+            return found
+        for part in text.split(","):  # the most specific part first
+            found = _match(units, part)
+            if found:
+                return found
+    return _match(units, text)
+
+
+def _converted_ward(address: str) -> str | None:
+    """The post-merger ward of a pre-2025 address, per underthesea's mapping."""
+    try:
+        from underthesea.address import convert_address
+
+        result = convert_address(address)
+    except Exception:  # an address it cannot read is simply not converted
+        return None
+    ward = getattr(getattr(result, "new", None), "ward", None)
+    return str(ward) if ward else None
+
+
+def _match(units: List[UnitInfo], text: str) -> List[UnitInfo]:
     words = _words(text)
     while len(words) > 1 and words[0] in _LEADING_NOISE:
         words = words[1:]

@@ -218,6 +218,10 @@ def test_one_huge_sentence_is_cut_between_words() -> None:
         ("phuong diAn", ["XA-DIAN"]),  # syllables run together
         ("xã Hiệp Thạnh", ["XA-HIEPTHANH"]),  # current beats its own former name
         ("xã Phú Hội", ["XA-DUCTRONG", "XA-HIEPTHANH"]),  # split: ambiguous
+        # a full old address is converted (underthesea): the district settles it
+        ("xã Phú Hội, huyện Đức Trọng, tỉnh Lâm Đồng", ["XA-DUCTRONG"]),
+        ("Phường 1, Thành phố Đà Lạt, Tỉnh Lâm Đồng", ["XA-XUANHUONG"]),
+        ("12 đường Hai Bà Trưng, phường Dĩ An", ["XA-DIAN"]),
         ("sdt cong an phuong xuan huong da lat la so nao", ["XA-XUANHUONG"]),
         ("tỉnh Lâm Đồng", ["TINH-LAMDONG"]),
         ("xa-dian", ["XA-DIAN"]),  # a unit code from a button
