@@ -1,9 +1,9 @@
 """The first stage of the two-stage fallback: "did you mean ...?" as buttons.
 
-Before asking, two unclear messages are understood from the conversation: a
-follow-up naming only a kind of information ("còn lệ phí thì sao?") is
-answered for the procedure being discussed, and a reply to "which
-commune/ward?" is answered by the action that asked.
+Before asking, some unclear messages are understood anyway: a follow-up naming
+only a kind of information ("còn lệ phí thì sao?") is answered for the
+procedure being discussed, a reply to "which commune/ward?" by the action that
+asked, and a question about the "sổ hộ khẩu" with what replaced it.
 
 The second stage (menu and officer) is a rule: an unclear answer or "none of
 these" right after this action gets utter_fallback_menu.
@@ -18,9 +18,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 # contact and news register their answers to "which commune/ward?"
 from actions import contact, news  # noqa: F401
-from actions.common import answer_pending_location, intent_buttons, latest_entity
+from actions.common import (
+    answer_pending_location,
+    intent_buttons,
+    latest_entity,
+    latest_text,
+    send,
+)
 from actions.procedures import answer_procedure
-from services import menu
+from services import knowledge, menu
 
 
 class ActionClarifyIntent(Action):
@@ -39,6 +45,13 @@ class ActionClarifyIntent(Action):
         procedure = latest_entity(tracker, "procedure") or tracker.get_slot("procedure")
         if latest_entity(tracker, "info_type") and procedure:
             return answer_procedure(dispatcher, tracker, str(procedure))
+        if knowledge.mentions_household_book(latest_text(tracker)):
+            send(
+                dispatcher,
+                knowledge.household_book().messages,
+                intent_buttons(["ask_residence_confirmation", "ask_electronic_id"]),
+            )
+            return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         likely = menu.suggestions(
             (item["name"], float(item.get("confidence") or 0)) for item in ranking

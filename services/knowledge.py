@@ -18,7 +18,7 @@ from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
 from sqlalchemy.engine import Engine
 
-from services import db
+from services import db, menu
 from services.knowledge_models import (
     Fact,
     KnowledgeNote,
@@ -32,6 +32,7 @@ from services.loader import (
     NOTE_SCAM_ALWAYS,
     NOTE_SCAM_FIRST_STEPS,
 )
+from services.procedures import INTENT_BY_PROCEDURE
 from services.units import UnitInfo, get_unit, province_of
 from vietnamese.text import fold
 
@@ -241,8 +242,9 @@ def answer(
         if row is None:
             return Answer(
                 messages=[
-                    "Dạ, em chưa có thông tin về thủ tục này. Anh/chị vui lòng hỏi "
-                    "Công an xã/phường hoặc tra cứu trên Cổng Dịch vụ công ạ."
+                    f"Dạ, em chưa có thông tin về thủ tục {_label(procedure)}. "
+                    "Anh/chị vui lòng hỏi Công an xã/phường hoặc tra cứu trên Cổng "
+                    "Dịch vụ công ạ."
                 ],
                 found=False,
                 procedure=procedure,
@@ -299,6 +301,12 @@ def answer(
         legal_basis=basis,
         info_types=available,
     )
+
+
+def _label(procedure: str) -> str:
+    """The procedure's menu label ("Hộ chiếu"), when there is no content yet."""
+    intent = INTENT_BY_PROCEDURE.get(procedure)
+    return menu.label(intent) if intent else procedure
 
 
 def _choose(facts: Sequence[Fact], info_type: str, case: str | None) -> List[Fact]:

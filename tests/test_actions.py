@@ -59,7 +59,7 @@ def test_procedure_answer_without_content_is_polite(
     # an empty (migrated, not seeded) database: no crash, an honest answer
     tracker = make_tracker("lam ho chieu o dau", "ask_passport")
     events = ActionAnswerProcedure().run(dispatcher, tracker, {})
-    assert "chưa có thông tin" in dispatcher.messages[0]["text"]
+    assert "chưa có thông tin về thủ tục Hộ chiếu" in dispatcher.messages[0]["text"]
     assert events[0] == {
         "event": "slot",
         "name": "procedure",

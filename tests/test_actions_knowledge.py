@@ -220,6 +220,18 @@ def test_household_book_is_explained_first(
     assert "Đăng ký tạm trú" in dispatcher.messages[1]["text"]
 
 
+def test_household_book_on_fallback(
+    seeded: Engine,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    tracker = make_tracker("SHK cũ nhà em còn xài dc ko", "nlu_fallback")
+    ActionClarifyIntent().run(dispatcher, tracker, {})
+    assert "01/01/2023" in texts(dispatcher)
+    payloads = [b["payload"] for b in dispatcher.messages[-1]["buttons"]]
+    assert payloads == ["/ask_residence_confirmation", "/ask_electronic_id"]
+
+
 def test_unit_code_order(make_tracker: Callable[..., Tracker]) -> None:
     plain = make_tracker("xin chao", "greet")
     assert unit_code(plain) is None
