@@ -70,7 +70,9 @@ def answer_procedure(
     """Send the answer for ``procedure`` (kind from the message) and return the
     slot events: the procedure kept, info_type cleared for the next follow-up."""
     text = latest_text(tracker)
-    info_type = latest_entity(tracker, "info_type") or tracker.get_slot("info_type")
+    # the entity of this message only: a kind asked turns ago (the slot may
+    # still hold it after another action) is not asked again
+    info_type = latest_entity(tracker, "info_type")
     if knowledge.mentions_household_book(text):
         send(dispatcher, knowledge.household_book().messages)
     result = knowledge.answer(

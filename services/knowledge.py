@@ -317,7 +317,8 @@ def _choose(facts: Sequence[Fact], info_type: str, case: str | None) -> List[Fac
         if case is None:
             return sorted(group, key=lambda f: (f.case is not None, f.position))
         specific = [f for f in group if f.case == case]
-        return specific or [f for f in group if f.case is None]
+        general = [f for f in group if f.case is None]
+        return specific or general or sorted(group, key=lambda f: f.position)
 
     national = of_case(
         [f for f in facts if f.unit is None and f.info_type == info_type]

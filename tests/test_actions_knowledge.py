@@ -158,6 +158,19 @@ def test_no_info_type_gives_overview_and_info_buttons(
     }
 
 
+def test_stale_info_type_slot_is_not_asked_again(
+    seeded: Engine,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    tracker = make_tracker(
+        "thế còn hộ chiếu", "ask_passport", slots={"info_type": "fee"}
+    )
+    ActionAnswerProcedure().run(dispatcher, tracker, {})
+    assert "200.000" not in texts(dispatcher)
+    assert len(dispatcher.messages[-1]["buttons"]) == 8  # the overview
+
+
 def test_info_button_payload_is_answered(
     seeded: Engine,
     dispatcher: CollectingDispatcher,
