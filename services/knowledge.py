@@ -237,6 +237,8 @@ def answer(
     """The answer to "<info_type> of <procedure>" for a citizen of ``unit``
     (None: national facts only), as valid on ``today``."""
     day = _today(today)
+    # the unit's own overrides and its province's (which hold for every commune)
+    local_units = _local_units(unit, bind)
     with db.session_scope(bind) as session:
         row = session.get(Procedure, procedure)
         if row is None:
@@ -255,7 +257,7 @@ def answer(
             for fact in session.query(Fact)
             .filter(Fact.procedure == procedure)
             .order_by(Fact.position)
-            if _valid(fact, day) and (fact.unit is None or fact.unit == unit)
+            if _valid(fact, day) and (fact.unit is None or fact.unit in local_units)
         ]
         session.expunge_all()
     available = [kind for kind in INFO_TYPES if any(f.info_type == kind for f in facts)]
@@ -281,13 +283,12 @@ def answer(
             title=title,
             info_types=available,
         )
-    unit_name = _unit_name(unit, bind) if any(f.unit for f in chosen) else None
     paragraphs = [f"Dạ, {_INFO_PHRASES[info_type]} của thủ tục {title}:"]
     show_case = case is None and len({f.case for f in chosen}) > 1
     for fact in chosen:
         text = _fact_text(fact, cases, show_case)
-        if fact.unit and fact.mode != "replace" and unit_name:
-            text = f"Riêng tại {unit_name}: {text}"
+        if fact.unit and fact.mode != "replace":
+            text = f"Riêng tại {local_units[fact.unit]}: {text}"
         paragraphs.append(text)
     if any(fact.confidence == "U" for fact in chosen):
         paragraphs.append(UNVERIFIED_CAVEAT)
@@ -334,9 +335,15 @@ def _choose(facts: Sequence[Fact], info_type: str, case: str | None) -> List[Fac
     return national + local
 
 
-def _unit_name(code: str | None, bind: Engine | None) -> str | None:
+def _local_units(code: str | None, bind: Engine | None) -> Dict[str, str]:
+    """Code -> name of the unit and of its province (province first)."""
     unit = get_unit(code, bind) if code else None
-    return unit.name if unit else None
+    if unit is None:
+        return {}
+    province = province_of(unit.code, bind)
+    names = {province.code: province.name} if province is not None else {}
+    names[unit.code] = unit.name
+    return names
 
 
 def _polite(text: str) -> str:

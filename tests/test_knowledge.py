@@ -122,6 +122,19 @@ def test_override_adds_to_national_facts(seeded: Engine) -> None:
     assert text.index("chứng minh chỗ ở") < text.index("Riêng tại")
 
 
+def test_province_override_holds_for_its_communes(seeded: Engine) -> None:
+    note = "Riêng tại Công an tỉnh Lâm Đồng: Trong tỉnh, hồ sơ nộp trực tuyến"
+    for unit in ("XA-DUCTRONG", "XA-XUANHUONG", "TINH-LAMDONG"):
+        result = knowledge.answer(
+            "temporary_residence", "duration", unit=unit, bind=seeded
+        )
+        assert note in flat(result.messages), unit
+        assert "3 ngày làm việc" in flat(result.messages)
+        assert "Kế hoạch mẫu của Công an tỉnh" in result.legal_basis
+    national = knowledge.answer("temporary_residence", "duration", bind=seeded)
+    assert note not in flat(national.messages)
+
+
 def test_case_is_detected_and_answered(seeded: Engine) -> None:
     case = knowledge.detect_case(
         "temporary_residence", "gia han tam tru can giay to gi", bind=seeded

@@ -62,12 +62,12 @@ def test_loads_every_kind_of_content(db_engine: Engine) -> None:
     rows = snapshot(db_engine)
     assert len(rows["procedures"]) == 2
     assert len(rows["units"]) == 5
-    assert len(rows["facts"]) == 18 + 2  # national facts + two unit overrides
+    assert len(rows["facts"]) == 18 + 3  # national facts + three unit overrides
     assert len(rows["news_items"]) == 7
     assert len(rows["scam_alerts"]) == 4
     assert len(rows["forms"]) == 1
     assert len(rows["knowledge_notes"]) == 3
-    assert report.changes["facts"] == [20, 0, 0]
+    assert report.changes["facts"] == [21, 0, 0]
 
 
 @pytest.mark.parametrize(
