@@ -105,7 +105,8 @@ def find_unit(
     if named is None:
         unit = get_unit(unit_code(tracker))
         if unit is not None:
-            return unit, []
+            stale = tracker.get_slot(AWAITING_LOCATION) is not None
+            return unit, [SlotSet(AWAITING_LOCATION, None)] if stale else []
         dispatcher.utter_message(
             text="Dạ, anh/chị cho em biết mình ở xã/phường nào để em trả lời đúng "
             "đơn vị ạ? (ví dụ: phường Xuân Hương - Đà Lạt)"
