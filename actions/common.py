@@ -59,8 +59,8 @@ def unit_code(tracker: Tracker) -> str | None:
     latest user message (REST metadata, or set by the Zalo channel from the
     OA), else None."""
     slot = tracker.get_slot("unit")
-    if slot:
-        return str(slot)
+    if isinstance(slot, str) and slot.strip():
+        return slot.strip().upper()
     metadata = tracker.latest_message.get("metadata") or {}
     if not metadata:
         for event in reversed(tracker.events or []):
