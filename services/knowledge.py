@@ -467,7 +467,13 @@ def news_answer(unit: str, limit: int = 5, bind: Engine | None = None) -> Answer
     items = news(unit, limit, bind)
     if not items:
         return Answer(messages=[f"Dạ, hiện {name} chưa có tin mới ạ."], found=False)
-    paragraphs = [f"Dạ, tin mới nhất của {name} và Công an tỉnh:"]
+    province = province_of(unit, bind)
+    whose = (
+        name
+        if province is None or province.code == unit.upper()
+        else (f"{name} và {province.name}")
+    )
+    paragraphs = [f"Dạ, tin mới nhất của {whose}:"]
     for item in items:
         line = f"• {item.published_at:%d/%m/%Y} – {item.title}: {item.summary}"
         if item.link:

@@ -279,6 +279,12 @@ def test_news_of_the_unit_and_its_province(seeded: Engine) -> None:
     ]
     assert all(item.unit != "XA-DUCTRONG" for item in items)
     text = flat(knowledge.news_answer("XA-XUANHUONG", bind=seeded).messages)
+    assert text.startswith(
+        "Dạ, tin mới nhất của Công an phường Xuân Hương - Đà Lạt và Công an tỉnh "
+        "Lâm Đồng:"
+    )
+    province = flat(knowledge.news_answer("TINH-LAMDONG", bind=seeded).messages)
+    assert province.startswith("Dạ, tin mới nhất của Công an tỉnh Lâm Đồng:")
     assert "05/10/2026 – Cảnh báo cuộc gọi giả danh công an" in text
     # a unit without news of its own still gets its province's
     own_none = flat(knowledge.news_answer("XA-DIAN", bind=seeded).messages)
