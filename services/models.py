@@ -3,3 +3,5 @@
 Each capability keeps its tables in its own module (on ``services.db.Base``)
 and adds its import here.
 """
+
+from services import knowledge_models  # noqa: F401
