@@ -3,3 +3,13 @@
 Each capability keeps its tables in its own module (on ``services.db.Base``)
 and adds its import here.
 """
+
+# SERVICES: appointments, applications, tips, handoff, outbound, officer API audit
+from services import (  # noqa: E402,F401
+    applications,
+    audit,
+    booking,
+    handoff,
+    outbound,
+    tips,
+)
