@@ -91,14 +91,28 @@ def _new_key_line() -> str:
 
 
 def _write_private(path: Path, text: str, exclusive: bool) -> None:
-    """Write ``text`` to ``path`` readable by the owner only."""
+    """Write ``text`` to ``path``, readable by the owner only, all at once.
+
+    The text goes to a private temporary file first; ``exclusive`` links it in
+    place only if ``path`` does not exist yet (FileExistsError otherwise), so a
+    concurrent reader never sees a half-written key file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
-    descriptor = os.open(path, flags, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if exclusive:
+            os.link(temporary, path)
+        else:
+            os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 def _new_index_key() -> str:
