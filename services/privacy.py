@@ -184,7 +184,9 @@ def mask(text: str) -> str:
 
 
 def _mask_record(record: logging.LogRecord) -> logging.LogRecord:
-    if getattr(record, "_privacy_masked", False):
+    # already masked, and not changed since (makeLogRecord fills a record
+    # made by the factory afterwards, so a flag alone would not do)
+    if getattr(record, "_privacy_masked", None) is record.msg and not record.args:
         return record
     try:
         message = record.getMessage()
@@ -200,7 +202,7 @@ def _mask_record(record: logging.LogRecord) -> logging.LogRecord:
         record.exc_text = mask(record.exc_text)
     if record.stack_info:
         record.stack_info = mask(record.stack_info)
-    record._privacy_masked = True  # type: ignore[attr-defined]
+    record._privacy_masked = record.msg  # type: ignore[attr-defined]
     return record
 
 
