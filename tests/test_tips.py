@@ -1,4 +1,4 @@
-"""Confidential tips: encrypted at rest, reference code, additions, unit-only reading."""
+"""Confidential tips: encrypted at rest, reference code, unit-only reading."""
 
 import datetime as dt
 
