@@ -165,10 +165,14 @@ def queue(unit: str, bind: Engine | None = None) -> List[TicketView]:
     return sorted(views, key=lambda v: (v.status != CLAIMED, v.id))
 
 
+class TicketNotFound(HandoffError):
+    """No open ticket for this conversation in this unit (or another unit's)."""
+
+
 def _ticket_of_unit(session, conversation_id: str, unit: str) -> HandoffTicket:  # type: ignore[no-untyped-def]
     row = _open_ticket(session, conversation_id)
     if row is None or row.unit != unit:
-        raise HandoffError("no open ticket for this conversation in this unit")
+        raise TicketNotFound("no open ticket for this conversation in this unit")
     return row
 
 

@@ -9,6 +9,7 @@ file var/api_token that ``make run`` generates.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -22,6 +23,10 @@ from services.errors import HandoffError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TOKEN_FILE = PROJECT_ROOT / "var" / "api_token"
 DEFAULT_URL = "http://127.0.0.1:5005"
+
+
+class RasaUnavailable(HandoffError):
+    """Rasa did not take the events (down, wrong token, error)."""
 
 
 def api_token() -> str | None:
@@ -61,9 +66,9 @@ class RasaApi:
                 session.post(self.url + path, params=params, json=events) as reply,
             ):
                 if reply.status >= 300:
-                    raise HandoffError(f"Rasa answered {reply.status} to {path}")
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise HandoffError(
+                    raise RasaUnavailable(f"Rasa answered {reply.status} to {path}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise RasaUnavailable(
                 f"Rasa API unreachable: {type(error).__name__}"
             ) from error
 
