@@ -145,3 +145,46 @@ class EnvLockStore:
             use_ssl=url.drivername == "rediss",
             key_prefix="cong_an",
         )
+
+
+def rotate_events(store: SQLTrackerStore | None = None, batch: int = 500) -> int:
+    """Seal every event with the current key (old keys and legacy plain rows).
+
+    Run after ``python -m services.crypto add-key``; returns how many rows changed.
+    """
+    from sqlalchemy import text
+
+    store = store or EnvTrackerStore()
+    current = f"{crypto.PREFIX}:{crypto.keyring().current}:%"
+    changed = 0
+    while True:
+        with store.engine.begin() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT id, data FROM events WHERE data IS NOT NULL "
+                    "AND data NOT LIKE :current ORDER BY id LIMIT :batch"
+                ),
+                {"current": current, "batch": batch},
+            ).all()
+            for row_id, data in rows:
+                sealed = (
+                    crypto.reencrypt(data, EVENT_CONTEXT)
+                    if crypto.is_token(data)
+                    else crypto.encrypt(data, EVENT_CONTEXT)
+                )
+                connection.execute(
+                    text("UPDATE events SET data = :data WHERE id = :id"),
+                    {"data": sealed, "id": row_id},
+                )
+        changed += len(rows)
+        if len(rows) < batch:
+            return changed
+
+
+if __name__ == "__main__":  # python -m connectors.stores rotate
+    import sys
+
+    if sys.argv[1:] != ["rotate"]:
+        print("usage: python -m connectors.stores rotate", file=sys.stderr)
+        sys.exit(2)
+    print(f"Re-encrypted {rotate_events()} tracker event(s).")

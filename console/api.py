@@ -39,7 +39,7 @@ import secrets
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Callable, Coroutine, Dict, List
 
 import yaml
 from sanic import Sanic
@@ -129,7 +129,9 @@ def _json(data: Any, status: int = 200) -> HTTPResponse:
 
 
 def _plain(value: Any) -> Any:
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
 
 
 def _body(request: Request) -> Dict[str, Any]:
@@ -161,7 +163,8 @@ def _day(request: Request, name: str) -> dt.date | None:
         raise ApiError(400, f"'{name}' must be a date YYYY-MM-DD") from error
 
 
-Handler = Callable[[Request, Officer], Awaitable[Any]]
+Handler = Callable[..., Coroutine[Any, Any, Any]]
+Route = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
 def create_app(
@@ -172,7 +175,7 @@ def create_app(
     app = Sanic(name)
     known = tokens if tokens is not None else load_tokens()
 
-    def authenticated(handler: Handler) -> Callable[..., Awaitable[HTTPResponse]]:
+    def authenticated(handler: Handler) -> Route:
         @functools.wraps(handler)
         async def wrapper(request: Request, **params: Any) -> HTTPResponse:
             header = request.headers.get("authorization", "")

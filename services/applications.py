@@ -264,7 +264,7 @@ def history(
             .where(Application.code == normalize_code(code))
             .order_by(ApplicationStatusChange.id)
         ).all()
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
 
 
 def _parse_day(text: str) -> dt.date | None:
@@ -291,7 +291,7 @@ def _read_rows(source: IO[str], report: ImportReport) -> List[_Row]:
     try:
         dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", ",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     reader = csv.DictReader(io.StringIO(sample), dialect=dialect)
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
@@ -441,8 +441,8 @@ def main(argv: List[str] | None = None) -> int:
         return 1
     if not report.ok:
         print("Nothing imported. Fix these rows and run again:", file=sys.stderr)
-        for error in report.errors:
-            print(f"  {error}", file=sys.stderr)
+        for row_error in report.errors:
+            print(f"  {row_error}", file=sys.stderr)
         return 1
     print(f"Imported: {report.created} new, {report.updated} updated.")
     return 0

@@ -202,7 +202,7 @@ def _mask_record(record: logging.LogRecord) -> logging.LogRecord:
         record.exc_text = mask(record.exc_text)
     if record.stack_info:
         record.stack_info = mask(record.stack_info)
-    record._privacy_masked = record.msg  # type: ignore[attr-defined]
+    record._privacy_masked = record.msg
     return record
 
 

@@ -187,3 +187,41 @@ def test_rows_written_before_encryption_still_read(
         session.commit()
     loaded = asyncio.run(store.retrieve(sender))
     assert loaded is not None and loaded.latest_message.text == "chào"
+
+
+def test_rotation_reseals_old_and_plain_events(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, domain: Domain
+) -> None:
+    from sqlalchemy import text
+
+    from services import crypto
+
+    monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    store = stores.EnvTrackerStore(domain=domain)
+    sender = f"test-{uuid.uuid4()}"
+    tracker = DialogueStateTracker(sender, domain.slots)
+    tracker.update(UserUttered("số tôi 0912345678", {"name": "greet"}))
+    asyncio.run(store.save(tracker))
+    with store.engine.begin() as connection:  # one legacy plain row too
+        connection.execute(
+            text(
+                "INSERT INTO events (sender_id, type_name, timestamp, data) "
+                "VALUES (:s, 'action', 1, :d)"
+            ),
+            {"s": sender, "d": '{"event": "action", "name": "action_listen"}'},
+        )
+    old = crypto.keyring().current
+    new = crypto.add_key()
+    assert stores.rotate_events(store) >= 2
+    with store.engine.connect() as connection:
+        data = (
+            connection.execute(
+                text("SELECT data FROM events WHERE sender_id = :s"), {"s": sender}
+            )
+            .scalars()
+            .all()
+        )
+    assert all(crypto.key_id(d) == new for d in data) and old != new
+    loaded = asyncio.run(store.retrieve(sender))
+    assert loaded is not None and loaded.latest_message.text == "số tôi 0912345678"
+    assert stores.rotate_events(store) == 0
