@@ -41,7 +41,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services import content, crypto
+from services import content, crypto, privacy
 from services.db import Base, session_scope
 from services.errors import BookingNotFound, NotBookable, SlotFull
 
@@ -516,6 +516,7 @@ def book(
     now = now or local_now()
     procedure = _require_text(procedure, 64)
     full_name = _require_text(full_name, 120)
+    privacy.register(full_name)
     phone = _require_text(phone, 32)
     if not phone_key(phone):
         raise NotBookable("bad_input")
