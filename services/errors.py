@@ -104,6 +104,15 @@ class TipNotFound(ServiceError):
     )
 
 
+class UnknownUnit(ServiceError):
+    """No police unit is known for this conversation or code."""
+
+    citizen_message = (
+        "Dạ, em chưa xác định được đơn vị công an phụ trách. "
+        "Anh/chị cho em biết xã/phường của mình ạ."
+    )
+
+
 class HandoffError(ServiceError):
     """A queue operation that does not fit the ticket's state (not for citizens)."""
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services import booking, content, outbound
 from services.db import Base, session_scope
-from services.errors import HandoffError, NotBookable
+from services.errors import HandoffError, UnknownUnit
 from services.rasa_api import RasaApi
 
 WAITING, CLAIMED, CLOSED = "waiting", "claimed", "closed"
@@ -98,7 +98,7 @@ def request_handoff(
     """Queue the conversation for its unit (asking twice keeps one place)."""
     hours = booking.unit_hours(unit)
     if hours is None:
-        raise NotBookable("unknown_unit")
+        raise UnknownUnit(f"unknown unit {unit!r}")
     now = now or booking.local_now()
     minutes = int(content.load("handoff")["minutes_per_conversation"])
     for _ in range(3):

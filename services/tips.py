@@ -20,12 +20,13 @@ from typing import Any, Dict, List, Union
 
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services import crypto, privacy
-from services.booking import CODE_ALPHABET, local_now
+from services.booking import CODE_ALPHABET, UNIT_CODE, local_now
 from services.db import Base, session_scope
-from services.errors import ServiceError, TipNotFound
+from services.errors import ServiceError, TipNotFound, UnknownUnit
 
 REFERENCE_PREFIX = "TB"
 REFERENCE_LENGTH = 8
@@ -53,6 +54,7 @@ class Tip(Base):
     contact = Column(Text, nullable=True)
     conversation = Column(Text, nullable=True)
     status = Column(String(16), nullable=False)
+    request_key = Column(String(64), nullable=True, unique=True)
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
 
@@ -188,6 +190,47 @@ def _add_evidence(
         )
 
 
+def _insert_tip(
+    unit: str,
+    fields: List[str | None],
+    items: List[str],
+    request_key: str | None,
+    now: dt.datetime,
+    bind: Engine | None,
+) -> str | None:
+    """Insert the tip; the existing reference for a repeated request; None if
+    the drawn reference is taken."""
+    what_text, place, occurred, contact_json, conversation_id = fields
+    reference = new_reference()
+    with session_scope(bind) as session:
+        if request_key is not None:
+            existing = session.execute(
+                select(Tip.reference).where(Tip.request_key == request_key)
+            ).scalar_one_or_none()
+            if existing is not None:
+                return str(existing)
+        if session.execute(select(Tip.id).where(Tip.reference == reference)).first():
+            return None
+        tip = Tip(
+            reference=reference,
+            unit=unit,
+            key_id=crypto.keyring().current,
+            what_text=_seal(what_text, "what_text"),
+            place=_seal(place, "place"),
+            occurred=_seal(occurred, "occurred"),
+            contact=_seal(contact_json, "contact"),
+            conversation=_seal(conversation_id, "conversation"),
+            status="new",
+            request_key=request_key,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(tip)
+        session.flush()
+        _add_evidence(session, tip.id, items, now)
+        return reference
+
+
 def file_tip(
     unit: str,
     what: str,
@@ -199,8 +242,14 @@ def file_tip(
     now: dt.datetime | None = None,
     bind: Engine | None = None,
 ) -> str:
-    """Store a tip encrypted; returns the reference code for the citizen."""
+    """Store a tip encrypted; returns the reference code for the citizen.
+
+    The same tip sent again from the same conversation (a retried action) gets
+    the reference it already has instead of a second copy.
+    """
     now = now or local_now()
+    if not isinstance(unit, str) or not UNIT_CODE.match(unit):
+        raise UnknownUnit(f"unknown unit {unit!r}")
     what_text = _text(what, required=True)
     place, occurred = _text(where), _text(when)
     if contact is not None and not isinstance(contact, dict):
@@ -210,30 +259,24 @@ def file_tip(
     if contact:
         privacy.register(*(v for v in contact.values() if isinstance(v, str)))
     items = _evidence(evidence)
+    request_key = None
+    if conversation_id:
+        request_key = crypto.blind_index(
+            json.dumps(["tip", conversation_id, unit, what_text, place, occurred])
+        )
     for _ in range(10):
-        reference = new_reference()
-        with session_scope(bind) as session:
-            taken = session.execute(
-                select(Tip.id).where(Tip.reference == reference)
-            ).first()
-            if taken:
-                continue
-            tip = Tip(
-                reference=reference,
-                unit=unit,
-                key_id=crypto.keyring().current,
-                what_text=_seal(what_text, "what_text"),
-                place=_seal(place, "place"),
-                occurred=_seal(occurred, "occurred"),
-                contact=_seal(contact_json, "contact"),
-                conversation=_seal(conversation_id, "conversation"),
-                status="new",
-                created_at=now,
-                updated_at=now,
+        try:
+            reference = _insert_tip(
+                unit,
+                [what_text, place, occurred, contact_json, conversation_id],
+                items,
+                request_key,
+                now,
+                bind,
             )
-            session.add(tip)
-            session.flush()
-            _add_evidence(session, tip.id, items, now)
+        except IntegrityError:  # the same tip racing itself, or a taken code
+            continue
+        if reference is not None:
             return reference
     raise ServiceError("could not allocate a tip reference")
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 import services
 from services import handoff, outbound
-from services.errors import DeliveryError, HandoffError
+from services.errors import DeliveryError, HandoffError, UnknownUnit
 from services.rasa_api import RasaApi
 
 pytestmark = pytest.mark.usefixtures("crypto_keys")
@@ -92,9 +92,9 @@ def test_queue_positions_and_wait(db_engine: Engine) -> None:
     assert not closed.open_now
     assert handoff.cancel_request("c1")
     assert handoff.request_handoff("c2", UNIT, "rest").position == 1
-    with pytest.raises(Exception) as error:
+    with pytest.raises(UnknownUnit) as error:
         handoff.request_handoff("c5", "XA-NOWHERE", "zalo")
-    assert getattr(error.value, "citizen_message", "")
+    assert error.value.citizen_message.startswith("Dạ")
 
 
 def test_claim_pauses_and_release_resumes(db_engine: Engine) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from services import tips
-from services.errors import TipNotFound
+from services.errors import TipNotFound, UnknownUnit
 
 pytestmark = pytest.mark.usefixtures("crypto_keys")
 
@@ -48,7 +48,7 @@ def test_a_tip_round_trips_and_nothing_is_in_clear(db_engine: Engine) -> None:
     for secret in (
         WHAT,
         "Ngõ 7",
-        "22h",
+        "22h tối",
         "Trần Thị B",
         PHONE,
         CCCD,
@@ -133,3 +133,18 @@ def test_nothing_to_add_is_refused(db_engine: Engine) -> None:
     reference = file_one()
     with pytest.raises(tips.BadTip):
         tips.add_to_tip(reference)
+
+
+def test_a_retried_tip_is_stored_once(db_engine: Engine) -> None:
+    first = file_one()
+    assert file_one() == first
+    assert len(tips.list_tips(UNIT)) == 1
+    # without a conversation there is nothing to recognise a retry by
+    one = tips.file_tip(UNIT, "Có đánh nhau", None, None, [], None, None)
+    two = tips.file_tip(UNIT, "Có đánh nhau", None, None, [], None, None)
+    assert one != two
+
+
+def test_a_tip_needs_a_unit(db_engine: Engine) -> None:
+    with pytest.raises(UnknownUnit):
+        tips.file_tip(None, "Có đánh nhau", None, None, [], None, "c")  # type: ignore[arg-type]

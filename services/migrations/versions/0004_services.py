@@ -110,10 +110,12 @@ def upgrade() -> None:
         sa.Column("contact", sa.Text(), nullable=True),
         sa.Column("conversation", sa.Text(), nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("request_key", sa.String(64), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_tips"),
         sa.UniqueConstraint("reference", name="uq_tips_reference"),
+        sa.UniqueConstraint("request_key", name="uq_tips_request_key"),
     )
     op.create_index("ix_tips_unit", "tips", ["unit"])
     for table, columns in (
