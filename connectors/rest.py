@@ -10,12 +10,19 @@ characters become spaces; nothing else of what the citizen typed is changed.
 REST cannot push, so an officer's reply to a REST conversation (services.outbound)
 waits in the database; the next response to that sender carries it, before the
 bot's own messages (each marked ``"custom": {"from_officer": true}``).
+
+The REST channel is always on, so it also runs, in the Rasa server, the loop that
+delivers officers' replies for push channels whose sender is registered in this
+process (Zalo) but were written from another process (the officer console):
+``services.outbound.delivery_loop`` every ``OUTBOUND_INTERVAL`` seconds (3).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 import re
 from typing import Any, Awaitable, Callable, Dict
 
@@ -99,6 +106,20 @@ class RestInput(RasaRestInput):
             return await self._with_officer_messages(request, response)
 
         blueprint.middleware(with_officer_messages, attach_to="response")
+
+        async def start_delivery(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+            interval = float(os.environ.get("OUTBOUND_INTERVAL", "3"))
+            app.ctx.outbound_delivery = loop.create_task(
+                outbound.delivery_loop(interval)
+            )
+
+        async def stop_delivery(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+            task = getattr(app.ctx, "outbound_delivery", None)
+            if task is not None:
+                task.cancel()
+
+        blueprint.listener(start_delivery, "after_server_start")
+        blueprint.listener(stop_delivery, "before_server_stop")
         return blueprint
 
     async def _with_officer_messages(

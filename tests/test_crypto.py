@@ -20,7 +20,7 @@ def key_spec(kid: str, fill: int) -> str:
 
 def test_round_trip_and_key_id() -> None:
     token = crypto.encrypt("Số 0912 345 678, CCCD 079201001234", "tips.what_text")
-    assert "0912" not in token and "079201001234" not in token
+    assert "0912 345 678" not in token and "079201001234" not in token
     assert crypto.key_id(token) == crypto.keyring().current
     assert crypto.decrypt(token, "tips.what_text").endswith("079201001234")
     assert crypto.encrypt("x", "c") != crypto.encrypt("x", "c")  # fresh nonce

@@ -33,7 +33,7 @@ async def on_new_message(message: UserMessage) -> None:
     await message.output_channel.send_text_message(message.sender_id, "Dạ, bot đây")
 
 
-async def exchange(posts: List[Any]) -> List[Any]:
+async def exchange(posts: List[Any], wait: Any = None) -> List[Any]:
     app = Sanic(f"rest_outbox_{uuid.uuid4().hex[:8]}")
     app.blueprint(RestInput().blueprint(on_new_message), url_prefix="/webhooks/rest")
     port = free_port()
@@ -50,6 +50,8 @@ async def exchange(posts: List[Any]) -> List[Any]:
                     f"http://127.0.0.1:{port}/webhooks/rest/webhook", json=body
                 ) as reply:
                     answers.append((reply.status, await reply.json(content_type=None)))
+        if wait is not None:
+            await wait()
     finally:
         await server.before_stop()
         await server.close()
@@ -78,3 +80,30 @@ def test_waiting_officer_messages_come_first_and_once(db_engine: Engine) -> None
     assert [m["text"] for m in outbound.take_pending("rest", "citizen-2")] == [
         "Tin cho người khác"
     ]
+
+
+def test_the_rasa_server_delivers_waiting_push_messages(
+    db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written by the console (no Zalo client there), sent by the Rasa server."""
+    monkeypatch.setenv("OUTBOUND_INTERVAL", "0.2")
+    sent: List[str] = []
+
+    async def zalo(sender_id: str, text: str, metadata: dict) -> None:
+        sent.append(f"{sender_id}: {text}")
+
+    asyncio.run(outbound.send("zalo", "zalo-9", "Dạ, cán bộ trả lời ạ"))
+    assert sent == []
+
+    async def until_sent() -> None:
+        for _ in range(50):
+            if sent:
+                return
+            await asyncio.sleep(0.1)
+
+    outbound.register("zalo", zalo)
+    try:
+        asyncio.run(exchange([], wait=until_sent))
+    finally:
+        outbound.unregister("zalo")
+    assert sent == ["zalo-9: Dạ, cán bộ trả lời ạ"]
