@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 import services
-from services import booking
+from services import booking, crypto
 from services.booking import Appointment, Slot
 from services.errors import BookingNotFound, NotBookable, SlotFull
 
@@ -366,4 +366,61 @@ def test_the_same_request_racing_itself_books_once(db_engine: Engine) -> None:
     results = race(5, lambda i: book())
     codes: set[str | None] = {getattr(r, "code", None) for r in results}
     assert len(codes) == 1 and None not in codes, results
+    assert count(db_engine) == 1
+
+
+RACER = """
+import datetime as dt, sys, time, types
+from pathlib import Path
+import services
+from services import booking, crypto
+from services.errors import SlotFull
+keys = Path(sys.argv[1])
+crypto.KEYS_DIR, crypto.KEYS_FILE = keys, keys / "tip_keys"
+crypto.INDEX_KEY_FILE = keys / "index_key"
+info = types.SimpleNamespace(working_hours={}, working_hours_text=None)
+module = types.ModuleType("services.units")
+module.get_unit = lambda code: info
+sys.modules["services.units"] = module
+services.units = module
+booking.available_slots("XA-TEST", dt.date(2026, 12, 2),
+                        now=dt.datetime(2026, 12, 1, 8, 0))  # connect and warm up
+while time.time() < float(sys.argv[3]):
+    pass
+try:
+    made = booking.book("XA-TEST", "passport", dt.date(2026, 12, 2), dt.time(8, 0),
+        "Racer", "09120000" + sys.argv[2], "proc-" + sys.argv[2],
+        now=dt.datetime(2026, 12, 1, 8, 0))
+    print("WON", made.code)
+except SlotFull:
+    print("FULL")
+"""
+
+
+def test_race_between_processes_has_one_winner(
+    db_engine: Engine, database_url: str, crypto_keys: Path
+) -> None:
+    import time
+
+    booking.set_capacity(UNIT, 1)
+    crypto.keyring()  # create the keys before the racers read them
+    crypto.blind_index("warm")
+    env = dict(os.environ, DATABASE_URL=database_url, PYTHONPATH=str(ROOT))
+    start = str(time.time() + 4)
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(crypto_keys), f"{i:02d}", start],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
+    outcomes = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=120)
+        assert racer.returncode == 0, err[-2000:]
+        outcomes.append(out.split()[0])
+    assert sorted(outcomes) == ["FULL", "FULL", "FULL", "WON"]
     assert count(db_engine) == 1
