@@ -247,7 +247,10 @@ def unit_hours(code: str) -> UnitHours | None:
         text = defaults["working_hours_text"]
     return UnitHours(
         code,
-        {str(k)[:3].lower(): list(v) for k, v in hours.items()},
+        {
+            str(day)[:3].lower(): [(_as_time(a), _as_time(b)) for a, b in periods]
+            for day, periods in hours.items()
+        },
         text or defaults["working_hours_text"],
         getattr(info, "name", None),
     )
@@ -520,11 +523,15 @@ def book(
     phone = _require_text(phone, 32)
     if not phone_key(phone):
         raise NotBookable("bad_input")
-    hours = unit_hours(unit)
-    end = _check_slot(hours, day, start, now)
     request_key = crypto.blind_index(
         f"booking|{conversation_id}|{unit}|{day}|{start:%H:%M}|{phone_key(phone)}"
     )
+    with session_scope(bind) as session:
+        # a retry is answered even if the slot has since become too near to book
+        existing = _by_request_key(session, request_key)
+        if existing is not None:
+            return _view(existing)
+    end = _check_slot(unit_hours(unit), day, start, now)
     attempts = 0
     while True:
         attempts += 1

@@ -279,6 +279,8 @@ def test_a_retried_request_books_once(db_engine: Engine) -> None:
     again = book()
     assert again == first
     assert count(db_engine) == 1
+    # retried late, when the slot could no longer be booked: still the same
+    assert book(now=dt.datetime(2026, 12, 2, 7, 50)) == first
     different_phone = book(phone="0987654321")
     assert different_phone.code != first.code
     assert count(db_engine) == 2
