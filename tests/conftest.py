@@ -139,3 +139,13 @@ def crypto_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Pat
     crypto.reset()
     yield keys_dir
     crypto.reset()
+
+
+@pytest.fixture
+def privacy_restored() -> Iterator[None]:
+    """Undo services.privacy.install() after a test that starts a component
+    installing it, so later tests see their log lines as written."""
+    from services import privacy
+
+    yield
+    privacy.uninstall()

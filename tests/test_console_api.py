@@ -22,7 +22,7 @@ from services import applications, booking, handoff, outbound, tips
 from tests.test_handoff import TOKEN as RASA_TOKEN
 from tests.test_handoff import FakeRasa
 
-pytestmark = pytest.mark.usefixtures("crypto_keys")
+pytestmark = pytest.mark.usefixtures("crypto_keys", "privacy_restored")
 
 UNIT_A, UNIT_B = "XA-A", "XA-B"
 TOKENS = {

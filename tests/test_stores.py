@@ -21,7 +21,7 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 
-pytestmark = pytest.mark.usefixtures("crypto_keys")  # event data is encrypted
+pytestmark = pytest.mark.usefixtures("crypto_keys", "privacy_restored")
 
 
 @pytest.fixture
