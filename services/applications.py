@@ -45,6 +45,10 @@ from services.errors import ApplicationNotFound, ImportFailed, LookupLocked
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+# Across conversations (a REST client can make new ones at will): a code with
+# this many wrong phones within the window is locked until the window passes.
+CODE_MAX_FAILURES = 20
+CODE_WINDOW_MINUTES = 60
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9./-]{3,63}$")
 SAMPLE_CSV = content.KNOWLEDGE_DIR / "applications_sample.csv"
 REQUIRED_COLUMNS = ("code", "procedure", "phone", "status", "last_changed")
@@ -88,6 +92,7 @@ class LookupAttempt(Base):
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(255), nullable=False)
+    code_key = Column(String(64), nullable=False, index=True)  # keyed hash
     at = Column(DateTime, nullable=False)
     success = Column(Boolean, nullable=False)
 
@@ -180,6 +185,26 @@ def _locked_until(
     return until if until is not None and now < until else None
 
 
+def _code_locked_until(
+    session: Session, code_key: str, now: dt.datetime
+) -> dt.datetime | None:
+    since = now - dt.timedelta(minutes=CODE_WINDOW_MINUTES)
+    failures = list(
+        session.execute(
+            select(LookupAttempt.at)
+            .where(
+                LookupAttempt.code_key == code_key,
+                LookupAttempt.success.is_(False),
+                LookupAttempt.at > since,
+            )
+            .order_by(LookupAttempt.at)
+        ).scalars()
+    )
+    if len(failures) < CODE_MAX_FAILURES:
+        return None
+    return failures[-CODE_MAX_FAILURES] + dt.timedelta(minutes=CODE_WINDOW_MINUTES)
+
+
 def lookup(
     code: str,
     phone: str,
@@ -189,8 +214,11 @@ def lookup(
 ) -> ApplicationView:
     """The application's status for the citizen who gave its code and phone."""
     now = now or local_now()
+    code_key = crypto.blind_index(f"application|{normalize_code(code)}")
     with session_scope(bind) as session:
-        until = _locked_until(session, conversation_id, now)
+        until = _locked_until(session, conversation_id, now) or _code_locked_until(
+            session, code_key, now
+        )
         if until is not None:
             raise LookupLocked(until)
         row = session.execute(
@@ -201,7 +229,12 @@ def lookup(
             stored = phone_key(crypto.decrypt(row.phone, "applications.phone"))
             matches = secrets.compare_digest(stored, phone_key(phone))
         session.add(
-            LookupAttempt(conversation_id=conversation_id, at=now, success=matches)
+            LookupAttempt(
+                conversation_id=conversation_id,
+                code_key=code_key,
+                at=now,
+                success=matches,
+            )
         )
         session.flush()
         if matches and row is not None:

@@ -194,3 +194,19 @@ def test_command_line_import(
     )
     assert done.returncode == 0, done.stderr
     assert "2 new" in done.stdout
+
+
+def test_many_conversations_cannot_guess_one_codes_phone(seeded: Engine) -> None:
+    clock = NOW
+    for attempt in range(applications.CODE_MAX_FAILURES):
+        with pytest.raises(ApplicationNotFound):  # a new conversation each time
+            applications.lookup(CODE, f"09000000{attempt:02d}", f"bot-{attempt}", clock)
+        clock += dt.timedelta(seconds=30)
+    with pytest.raises(LookupLocked) as locked:
+        applications.lookup(CODE, "0912000002", "fresh-conversation", now=clock)
+    assert locked.value.until == NOW + dt.timedelta(minutes=60)
+    # other codes are not affected, and the code opens when the window has passed
+    other = "H35.21-261120-0001"
+    assert applications.lookup(other, "0912000001", "fresh", now=clock).code == other
+    later = NOW + dt.timedelta(minutes=61)
+    assert applications.lookup(CODE, "0912000002", "fresh", now=later).code == CODE

@@ -89,9 +89,15 @@ def upgrade() -> None:
         "applications_lookup_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.String(255), nullable=False),
+        sa.Column("code_key", sa.String(64), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("success", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_applications_lookup_attempts"),
+    )
+    op.create_index(
+        "ix_applications_lookup_attempts_code_key",
+        "applications_lookup_attempts",
+        ["code_key"],
     )
     op.create_index(
         "ix_applications_lookup_attempts_conversation",
