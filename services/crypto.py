@@ -23,6 +23,7 @@ import hmac
 import os
 import re
 import secrets
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -282,13 +283,21 @@ def rotate(bind: Engine | None = None, batch: int = 500) -> int:
     return changed
 
 
-if __name__ == "__main__":  # python -m services.crypto rotate
-    import sys
+def main(argv: list[str]) -> int:
+    """``python -m services.crypto add-key | rotate``."""
+    try:
+        if argv == ["add-key"]:
+            print(f"New current key: {add_key()}")
+        elif argv == ["rotate"]:
+            print(f"Re-encrypted {rotate()} record(s) with key {keyring().current}.")
+        else:
+            print("usage: python -m services.crypto add-key | rotate", file=sys.stderr)
+            return 2
+    except CryptoError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    return 0
 
-    if sys.argv[1:] == ["add-key"]:
-        print(f"New current key: {add_key()}")
-    elif sys.argv[1:] == ["rotate"]:
-        print(f"Re-encrypted {rotate()} record(s) with key {keyring().current}.")
-    else:
-        print("usage: python -m services.crypto add-key | rotate", file=sys.stderr)
-        sys.exit(2)
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
