@@ -1,0 +1,332 @@
+"""Storage of the Zalo channel: the durable inbox, OA tokens and sent messages.
+
+Plain SQLAlchemy on ``services.db.Base`` (no Rasa imports), so the channel, the
+officer console and the tests share it.
+
+- ``zalo_inbox``: every verified webhook event worth keeping, written before the
+  webhook answers 200, so a crash after the ack loses nothing. Unique on
+  ``(oa_id, dedupe_key)``: Zalo's retries and replays are dropped by the
+  database. The payload (the citizen's words) is cleared once processed.
+- ``zalo_tokens``: the rotated OA tokens. Zalo refresh tokens are single use: the
+  new pair is written in one transaction before it is used.
+- ``zalo_outbox``: every send to Zalo, sent or failed. Failures (closed 7-day
+  window, lost grant) are kept for the console; sent ids tell our own echoes
+  from an officer typing in Zalo's OA chat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Dict, List, Sequence
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+
+from services.db import Base, engine
+
+PENDING = "pending"
+DONE = "done"
+FAILED = "failed"
+
+# what the worker does with a row
+KIND_MESSAGE = "message"  # goes to Rasa
+KIND_ECHO = "echo"  # a message the OA sent: ours, or an officer's (pauses the bot)
+KIND_RECORD = "record"  # kept for the record only (unfollow)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: the same on SQLite and PostgreSQL."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class ZaloInbox(Base):
+    __tablename__ = "zalo_inbox"
+    __table_args__ = (
+        UniqueConstraint("oa_id", "dedupe_key", name="uq_zalo_inbox_oa_id_dedupe_key"),
+        Index("ix_zalo_inbox_status_id", "status", "id"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    oa_id = Column(String(32), nullable=False)
+    dedupe_key = Column(String(200), nullable=False)
+    event_name = Column(String(64), nullable=False)
+    user_id = Column(String(64), nullable=False)
+    kind = Column(String(16), nullable=False)
+    payload = Column(Text, nullable=True)
+    status = Column(String(16), nullable=False, default=PENDING)
+    attempts = Column(Integer, nullable=False, default=0)
+    received_at = Column(DateTime, nullable=False)
+    processed_at = Column(DateTime, nullable=True)
+    error = Column(String(200), nullable=True)
+
+
+class ZaloToken(Base):
+    __tablename__ = "zalo_tokens"
+
+    oa_id = Column(String(32), primary_key=True)
+    access_token = Column(Text, nullable=False)
+    refresh_token = Column(Text, nullable=False)
+    expires_at = Column(DateTime, nullable=True)
+    # fingerprint of the refresh token in the OA file this chain started from:
+    # a different one in the file means an admin re-authorised the OA
+    seed_fingerprint = Column(String(64), nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class ZaloOutbox(Base):
+    __tablename__ = "zalo_outbox"
+    __table_args__ = (Index("ix_zalo_outbox_oa_id_message_id", "oa_id", "message_id"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    oa_id = Column(String(32), nullable=False)
+    user_id = Column(String(64), nullable=False)
+    message_id = Column(String(64), nullable=True)
+    status = Column(String(16), nullable=False)  # sent | failed
+    error_code = Column(Integer, nullable=True)
+    error_text = Column(String(200), nullable=True)
+    created_at = Column(DateTime, nullable=False)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """A row as the worker sees it."""
+
+    id: int
+    oa_id: str
+    event_name: str
+    user_id: str
+    kind: str
+    payload: str | None
+    attempts: int
+    received_at: dt.datetime
+
+    @property
+    def sender_id(self) -> str:
+        """The Rasa conversation id: user ids are OA-scoped."""
+        return f"{self.oa_id}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    access_token: str
+    refresh_token: str
+    expires_at: dt.datetime | None
+    seed_fingerprint: str
+
+
+def fingerprint(secret: str) -> str:
+    """A stable, non-reversible name for a secret (never store or log it twice)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _bind(bind: Engine | None) -> Engine:
+    return bind or engine()
+
+
+# ---- inbox ----------------------------------------------------------------------
+
+
+def insert_inbox(rows: Sequence[Dict[str, Any]], bind: Engine | None = None) -> None:
+    """Insert verified events in one transaction; duplicates are skipped.
+
+    Each row: oa_id, dedupe_key, event_name, user_id, kind, payload. Raises on a
+    storage failure (the webhook must then not answer 200).
+    """
+    if not rows:
+        return
+    bind = _bind(bind)
+    now = utcnow()
+    values = [
+        {**row, "status": PENDING, "attempts": 0, "received_at": now} for row in rows
+    ]
+    table = ZaloInbox.__table__
+    if bind.dialect.name == "postgresql":
+        statement = pg_insert(table).on_conflict_do_nothing(
+            index_elements=["oa_id", "dedupe_key"]
+        )
+    elif bind.dialect.name == "sqlite":
+        statement = sqlite_insert(table).on_conflict_do_nothing(
+            index_elements=["oa_id", "dedupe_key"]
+        )
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database {bind.dialect.name}")
+    with bind.begin() as connection:
+        connection.execute(statement, values)
+
+
+def pending_rows(
+    limit: int = 200,
+    after_id: int = 0,
+    bind: Engine | None = None,
+) -> List[InboxRow]:
+    """Unprocessed rows in arrival order (id), after ``after_id``."""
+    table = ZaloInbox.__table__
+    query = (
+        select(table)
+        .where(table.c.status == PENDING, table.c.id > after_id)
+        .order_by(table.c.id)
+        .limit(limit)
+    )
+    with _bind(bind).connect() as connection:
+        return [
+            InboxRow(
+                id=row.id,
+                oa_id=row.oa_id,
+                event_name=row.event_name,
+                user_id=row.user_id,
+                kind=row.kind,
+                payload=row.payload,
+                attempts=row.attempts,
+                received_at=row.received_at,
+            )
+            for row in connection.execute(query)
+        ]
+
+
+def finish_row(
+    row_id: int,
+    status: str = DONE,
+    error: str | None = None,
+    bind: Engine | None = None,
+) -> None:
+    """Mark a row processed (or given up) and drop the citizen's payload."""
+    table = ZaloInbox.__table__
+    with _bind(bind).begin() as connection:
+        connection.execute(
+            update(table)
+            .where(table.c.id == row_id)
+            .values(
+                status=status,
+                processed_at=utcnow(),
+                payload=None,
+                error=(error or None) and error[:200],
+            )
+        )
+
+
+def record_attempt(row_id: int, error: str, bind: Engine | None = None) -> int:
+    """Count a failed attempt; returns the new count."""
+    table = ZaloInbox.__table__
+    with _bind(bind).begin() as connection:
+        connection.execute(
+            update(table)
+            .where(table.c.id == row_id)
+            .values(attempts=table.c.attempts + 1, error=error[:200])
+        )
+        return int(
+            connection.execute(
+                select(table.c.attempts).where(table.c.id == row_id)
+            ).scalar_one()
+        )
+
+
+def inbox_counts(bind: Engine | None = None) -> Dict[str, int]:
+    """Rows per status (for health checks and tests)."""
+    table = ZaloInbox.__table__
+    with _bind(bind).connect() as connection:
+        counts: Dict[str, int] = {}
+        for (status,) in connection.execute(select(table.c.status)):
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+
+# ---- tokens ---------------------------------------------------------------------
+
+
+def load_tokens(oa_id: str, bind: Engine | None = None) -> TokenRecord | None:
+    table = ZaloToken.__table__
+    with _bind(bind).connect() as connection:
+        row = connection.execute(select(table).where(table.c.oa_id == oa_id)).first()
+    if row is None:
+        return None
+    return TokenRecord(
+        access_token=row.access_token,
+        refresh_token=row.refresh_token,
+        expires_at=row.expires_at,
+        seed_fingerprint=row.seed_fingerprint,
+    )
+
+
+def save_tokens(oa_id: str, record: TokenRecord, bind: Engine | None = None) -> None:
+    """Replace the OA's token pair in one transaction (all or nothing)."""
+    table = ZaloToken.__table__
+    values = {
+        "access_token": record.access_token,
+        "refresh_token": record.refresh_token,
+        "expires_at": record.expires_at,
+        "seed_fingerprint": record.seed_fingerprint,
+        "updated_at": utcnow(),
+    }
+    with _bind(bind).begin() as connection:
+        changed = connection.execute(
+            update(table).where(table.c.oa_id == oa_id).values(**values)
+        ).rowcount
+        if not changed:
+            connection.execute(table.insert().values(oa_id=oa_id, **values))
+
+
+# ---- outbox ---------------------------------------------------------------------
+
+
+def record_send(
+    oa_id: str,
+    user_id: str,
+    message_id: str | None,
+    status: str,
+    error_code: int | None = None,
+    error_text: str | None = None,
+    bind: Engine | None = None,
+) -> None:
+    table = ZaloOutbox.__table__
+    with _bind(bind).begin() as connection:
+        connection.execute(
+            table.insert().values(
+                oa_id=oa_id,
+                user_id=user_id,
+                message_id=message_id,
+                status=status,
+                error_code=error_code,
+                error_text=(error_text or None) and error_text[:200],
+                created_at=utcnow(),
+            )
+        )
+
+
+def sent_by_us(oa_id: str, message_id: str, bind: Engine | None = None) -> bool:
+    """Whether the OA message ``message_id`` went out through our client."""
+    table = ZaloOutbox.__table__
+    with _bind(bind).connect() as connection:
+        return (
+            connection.execute(
+                select(table.c.id).where(
+                    table.c.oa_id == oa_id, table.c.message_id == message_id
+                )
+            ).first()
+            is not None
+        )
+
+
+def failed_sends(
+    oa_id: str | None = None, bind: Engine | None = None
+) -> List[Dict[str, Any]]:
+    """Sends Zalo refused (for the console: who could not be reached, and why)."""
+    table = ZaloOutbox.__table__
+    query = select(table).where(table.c.status == "failed").order_by(table.c.id)
+    if oa_id is not None:
+        query = query.where(table.c.oa_id == oa_id)
+    with _bind(bind).connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]
