@@ -150,7 +150,7 @@ def test_each_users_order_is_kept_under_concurrency(database_url: str) -> None:
 def test_echoes_and_receipts_never_reach_rasa_officer_echo_pauses(
     database_url: str,
 ) -> None:
-    async def test(h: Harness, monkeypatch: Any = None) -> None:
+    async def test(h: Harness) -> None:
         oa = h.oas[0]
         assert await h.send(user_event(oa, USER, msg_id="e1")) == 200
         await h.settle()

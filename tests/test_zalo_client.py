@@ -85,7 +85,7 @@ def test_buttons_map_to_zalo_types() -> None:
     assert zalo_button({"title": "t", "payload": "/a" * 600}) is None
 
 
-# ---- against the fake ------------------------------------------------------------------
+# ---- against the fake ------------------------------------------------------
 
 
 def with_fake(

@@ -19,7 +19,7 @@ BODY = (
     '"event_name":"user_send_text","timestamp":"1700000000000",'
     '"sender":{"id":"2468458835296117922"},"recipient":{"id":"1111111111111111111"},'
     '"message":{"msg_id":"a1b2c3d4e5f6a7b8c9d0","text":"Xin chào"}}'
-).encode("utf-8")
+).encode()
 
 
 def expected(app_id: str, raw: bytes, timestamp: str, secret: str) -> str:
