@@ -17,6 +17,7 @@ officer console and the tests share it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence
@@ -29,14 +30,17 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    create_engine,
+    event,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 
-from services.db import Base, engine
+from services.db import Base, _sqlite_pragmas, database_url, engine
 
 PENDING = "pending"
 DONE = "done"
@@ -133,8 +137,31 @@ def fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+@functools.cache
+def channel_engine(url: str | None = None) -> Engine:
+    """``services.db.engine()``, except that SQLite connections stay open.
+
+    SQLAlchemy 1.4 gives SQLite files a NullPool: a new connection (and its
+    PRAGMAs) per transaction, ~12 ms each, most of a webhook's ack. The channel
+    writes on every webhook, so it keeps a small pool of its own.
+    """
+    url = url or database_url()
+    if not url.startswith("sqlite"):
+        return engine(url)
+    pooled = create_engine(
+        url,
+        future=True,
+        connect_args={"check_same_thread": False},
+        poolclass=QueuePool,
+        pool_size=4,
+        max_overflow=4,
+    )
+    event.listen(pooled, "connect", _sqlite_pragmas)
+    return pooled
+
+
 def _bind(bind: Engine | None) -> Engine:
-    return bind or engine()
+    return bind or channel_engine(database_url())
 
 
 # ---- inbox ----------------------------------------------------------------------
@@ -146,26 +173,90 @@ def insert_inbox(rows: Sequence[Dict[str, Any]], bind: Engine | None = None) -> 
     Each row: oa_id, dedupe_key, event_name, user_id, kind, payload. Raises on a
     storage failure (the webhook must then not answer 200).
     """
-    if not rows:
+    apply_batch(inserts=rows, bind=bind)
+
+
+@dataclass(frozen=True)
+class Finish:
+    row_id: int
+    status: str = DONE
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Send:
+    oa_id: str
+    user_id: str
+    message_id: str | None
+    status: str  # sent | failed
+    error_code: int | None = None
+    error_text: str | None = None
+
+
+def apply_batch(
+    inserts: Sequence[Dict[str, Any]] = (),
+    finishes: Sequence[Finish] = (),
+    sends: Sequence[Send] = (),
+    bind: Engine | None = None,
+) -> None:
+    """Inbox inserts, processed marks and outbox records in ONE transaction.
+
+    The channel group-commits through this: one commit (one fsync) serves many
+    webhooks and worker updates at once. All or nothing.
+    """
+    if not (inserts or finishes or sends):
         return
     bind = _bind(bind)
     now = utcnow()
-    values = [
-        {**row, "status": PENDING, "attempts": 0, "received_at": now} for row in rows
-    ]
+    with bind.begin() as connection:
+        if inserts:
+            values = [
+                {**row, "status": PENDING, "attempts": 0, "received_at": now}
+                for row in inserts
+            ]
+            connection.execute(_insert_ignoring_duplicates(bind), values)
+        inbox = ZaloInbox.__table__
+        for finish in finishes:
+            connection.execute(
+                update(inbox)
+                .where(inbox.c.id == finish.row_id)
+                .values(
+                    status=finish.status,
+                    processed_at=now,
+                    payload=None,
+                    error=(finish.error or None) and finish.error[:200],
+                )
+            )
+        if sends:
+            connection.execute(
+                ZaloOutbox.__table__.insert(),
+                [
+                    {
+                        "oa_id": send.oa_id,
+                        "user_id": send.user_id,
+                        "message_id": send.message_id,
+                        "status": send.status,
+                        "error_code": send.error_code,
+                        "error_text": (send.error_text or None)
+                        and send.error_text[:200],
+                        "created_at": now,
+                    }
+                    for send in sends
+                ],
+            )
+
+
+def _insert_ignoring_duplicates(bind: Engine) -> Any:
     table = ZaloInbox.__table__
     if bind.dialect.name == "postgresql":
-        statement = pg_insert(table).on_conflict_do_nothing(
+        return pg_insert(table).on_conflict_do_nothing(
             index_elements=["oa_id", "dedupe_key"]
         )
-    elif bind.dialect.name == "sqlite":
-        statement = sqlite_insert(table).on_conflict_do_nothing(
+    if bind.dialect.name == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing(
             index_elements=["oa_id", "dedupe_key"]
         )
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise RuntimeError(f"unsupported database {bind.dialect.name}")
-    with bind.begin() as connection:
-        connection.execute(statement, values)
+    raise RuntimeError(f"unsupported database {bind.dialect.name}")
 
 
 def pending_rows(
@@ -204,18 +295,7 @@ def finish_row(
     bind: Engine | None = None,
 ) -> None:
     """Mark a row processed (or given up) and drop the citizen's payload."""
-    table = ZaloInbox.__table__
-    with _bind(bind).begin() as connection:
-        connection.execute(
-            update(table)
-            .where(table.c.id == row_id)
-            .values(
-                status=status,
-                processed_at=utcnow(),
-                payload=None,
-                error=(error or None) and error[:200],
-            )
-        )
+    apply_batch(finishes=[Finish(row_id, status, error)], bind=bind)
 
 
 def record_attempt(row_id: int, error: str, bind: Engine | None = None) -> int:
@@ -291,19 +371,8 @@ def record_send(
     error_text: str | None = None,
     bind: Engine | None = None,
 ) -> None:
-    table = ZaloOutbox.__table__
-    with _bind(bind).begin() as connection:
-        connection.execute(
-            table.insert().values(
-                oa_id=oa_id,
-                user_id=user_id,
-                message_id=message_id,
-                status=status,
-                error_code=error_code,
-                error_text=(error_text or None) and error_text[:200],
-                created_at=utcnow(),
-            )
-        )
+    send = Send(oa_id, user_id, message_id, status, error_code, error_text)
+    apply_batch(sends=[send], bind=bind)
 
 
 def sent_by_us(oa_id: str, message_id: str, bind: Engine | None = None) -> bool:

@@ -291,11 +291,11 @@ def test_storage_failure_is_not_acknowledged(
         def broken(*_: Any, **__: Any) -> None:
             raise RuntimeError("database down")
 
-        monkeypatch.setattr(zalo_store, "insert_inbox", broken)
         raw, headers = sign(user_event(oa, USER, msg_id="s1"), oa)
-        status, _ = await h.post(raw, headers)
-        assert status == 429  # Zalo retries; never a 5xx
-        monkeypatch.undo()
+        with monkeypatch.context() as patch:
+            patch.setattr(zalo_store, "apply_batch", broken)
+            status, _ = await h.post(raw, headers)
+            assert status == 429  # Zalo retries; never a 5xx
         assert (await h.post(raw, headers))[0] == 200  # the retry is accepted
         await h.settle()
         assert [m.message_id for m in h.rasa.messages] == ["s1"]

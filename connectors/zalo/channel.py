@@ -30,7 +30,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.zalo import events, signature
-from connectors.zalo.client import ZaloClient, split_text
+from connectors.zalo.client import SendResult, ZaloClient, split_text
 from connectors.zalo.config import OAFileError, Registry, load_registry
 from connectors.zalo.inbox import InboxWorker, InboxWriter
 from services import outbound, zalo_store
@@ -245,8 +245,11 @@ class ZaloInput(InputChannel):
             return
         self._on_new_message = on_new_message
         self.control = self.control_factory(app)
-        self.worker = InboxWorker(self._handle_row)
-        self.writer = InboxWriter(on_committed=self.worker.wake)
+        self.writer = InboxWriter()
+        self.worker = InboxWorker(self._handle_row, finish=self.writer.finish)
+        self.writer.on_committed = self.worker.wake
+        if self.client is not None:  # outbox records join the group commit
+            self.client.recorder = self._record_send
         self.worker.start()
 
     async def stop(self) -> None:
@@ -257,6 +260,20 @@ class ZaloInput(InputChannel):
         if self.client is not None:
             await self.client.close()
         self.worker = self.writer = None
+
+    async def _record_send(self, oa_id: str, user_id: str, result: SendResult) -> None:
+        send = zalo_store.Send(
+            oa_id,
+            user_id,
+            result.message_id,
+            "sent" if result.ok else "failed",
+            result.error_code,
+            result.error_text,
+        )
+        if self.writer is not None:
+            await self.writer.record_send(send)
+        else:
+            await asyncio.to_thread(zalo_store.apply_batch, (), (), [send])
 
     # -- the webhook
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:

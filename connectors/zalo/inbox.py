@@ -36,22 +36,36 @@ Handler = Callable[[InboxRow], Awaitable[None]]
 
 
 class InboxWriter:
-    """Group-commits inbox rows; ``accept`` returns once the row is durable."""
+    """Group commit of the channel's writes: inbox rows (``accept``), processed
+    marks (``finish``) and outbox records (``record_send``) queued by many
+    tasks go to the database together, in one transaction, from one thread.
+    Each call returns once its write is durable, or raises if it failed."""
 
     def __init__(self, on_committed: Callable[[], None] | None = None) -> None:
-        self.on_committed = on_committed
-        self._queue: asyncio.Queue[Tuple[Dict[str, Any], asyncio.Future]] | None = None
+        self.on_committed = on_committed  # called after a commit with new rows
+        self._queue: asyncio.Queue[Tuple[Any, asyncio.Future]] | None = None
         self._task: asyncio.Task | None = None
         # one thread: commits never race each other (SQLite has one writer anyway)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zinbox")
 
     async def accept(self, row: Dict[str, Any]) -> None:
-        """Make ``row`` durable (raises if the database refused it)."""
+        """Make an inbox row durable (raises if the database refused it)."""
+        await self._submit(row)
+
+    async def finish(
+        self, row_id: int, status: str = zalo_store.DONE, error: str | None = None
+    ) -> None:
+        await self._submit(zalo_store.Finish(row_id, status, error))
+
+    async def record_send(self, send: zalo_store.Send) -> None:
+        await self._submit(send)
+
+    async def _submit(self, item: Any) -> None:
         if self._queue is None or self._task is None or self._task.done():
             self._queue = asyncio.Queue()
             self._task = asyncio.create_task(self._run(self._queue))
         done: asyncio.Future = asyncio.get_running_loop().create_future()
-        await self._queue.put((row, done))
+        await self._queue.put((item, done))
         await done
 
     async def _run(self, queue: asyncio.Queue) -> None:
@@ -60,10 +74,13 @@ class InboxWriter:
             batch = [await queue.get()]
             while not queue.empty() and len(batch) < MAX_BATCH:
                 batch.append(queue.get_nowait())
-            rows = [row for row, _ in batch]
+            items = [item for item, _ in batch]
+            inserts = [item for item in items if isinstance(item, dict)]
+            finishes = [i for i in items if isinstance(i, zalo_store.Finish)]
+            sends = [item for item in items if isinstance(item, zalo_store.Send)]
             try:
                 await loop.run_in_executor(
-                    self._executor, zalo_store.insert_inbox, rows
+                    self._executor, zalo_store.apply_batch, inserts, finishes, sends
                 )
             except Exception as error:  # the database is down: nobody gets a 200
                 logger.error("Zalo inbox: write failed (%s)", type(error).__name__)
@@ -74,7 +91,7 @@ class InboxWriter:
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)
-            if self.on_committed is not None:
+            if inserts and self.on_committed is not None:
                 self.on_committed()
 
     async def close(self) -> None:
@@ -91,11 +108,13 @@ class InboxWorker:
     def __init__(
         self,
         handler: Handler,
+        finish: Callable[[int, str, str | None], Awaitable[None]] | None = None,
         concurrency: int = 8,
         poll_seconds: float = POLL_SECONDS,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.handler = handler
+        self.finish = finish or _finish_in_thread
         self.poll_seconds = poll_seconds
         self.sleep = sleep
         self._semaphore = asyncio.Semaphore(concurrency)
@@ -192,7 +211,7 @@ class InboxWorker:
     ) -> None:
         for delay in (0.5, 2.0, 5.0, 10.0):
             try:
-                await asyncio.to_thread(zalo_store.finish_row, row.id, status, error)
+                await self.finish(row.id, status, error)
                 return
             except Exception as failure:  # handled, but not marked: retry the mark
                 logger.error(
@@ -202,6 +221,10 @@ class InboxWorker:
                 )
                 await self.sleep(delay)
         # left pending: processed again after a restart; the handler is idempotent
+
+
+async def _finish_in_thread(row_id: int, status: str, error: str | None) -> None:
+    await asyncio.to_thread(zalo_store.finish_row, row_id, status, error)
 
 
 def _queue_key(row: InboxRow) -> str:

@@ -16,6 +16,7 @@ import itertools
 import json
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List
 
@@ -30,6 +31,7 @@ class Recorded:
     json: Any = None
     form: Dict[str, str] = field(default_factory=dict)
     files: Dict[str, bytes] = field(default_factory=dict)
+    at: float = field(default_factory=time.perf_counter)  # when it arrived
 
 
 class FakeZalo:

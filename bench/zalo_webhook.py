@@ -1,0 +1,178 @@
+"""Zalo webhook benchmark: how fast the channel acknowledges, and replies.
+
+    .venv/bin/python bench/zalo_webhook.py [--requests N] [--database-url URL]
+
+The channel runs as in production, in its own process: Sanic on a local port,
+signed webhooks in, the durable inbox (SQLite under a temp dir by default, or
+--database-url), the worker, the output channel. Rasa is replaced by a handler
+that answers at once, so the reply latency is the channel's own overhead. Zalo
+is faked in this process; its clock says when each reply arrived. One table:
+
+    concurrency, requests, ack p50/p99 (ms), reply p50/p99 (ms), acks/s
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+
+from connectors.zalo.config import OAConfig, dump_oas  # noqa: E402
+from tests.fakes.sanic_server import free_port  # noqa: E402
+from tests.fakes.zalo_harness import WEBHOOK, make_oas, sign, user_event  # noqa: E402
+from tests.fakes.zalo_openapi import FakeZalo  # noqa: E402
+
+
+def percentile(values: List[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def serve_channel(port: int) -> None:
+    """The server side (``--serve``): the channel with an instant fake Rasa."""
+    from connectors.zalo.channel import ZaloInput
+    from connectors.zalo.config import load_registry
+    from tests.fakes import sanic_server
+    from tests.fakes.zalo_harness import FakeRasa
+
+    rasa = FakeRasa()
+    channel = ZaloInput(registry=load_registry(), control_factory=lambda _app: rasa)
+    app = sanic_server.new_app("bench")
+    app.blueprint(channel.blueprint(rasa.on_new_message), url_prefix="/webhooks/zalo")
+    sanic_server.free_port = lambda: port
+    async with sanic_server.serve(app):
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+
+
+async def measure(
+    url: str, oa: OAConfig, fake: FakeZalo, concurrency: int, count: int, tag: str
+) -> Dict[str, float]:
+    """``count`` text messages from many users, ``concurrency`` in flight."""
+    work: asyncio.Queue[Tuple[str, str]] = asyncio.Queue()
+    for n in range(count):
+        work.put_nowait((f"7{n % 200:018d}", f"{tag}-{n}"))
+    acks: List[float] = []
+    started: Dict[str, float] = {}
+
+    async with aiohttp.ClientSession() as session:
+
+        async def client() -> None:
+            while not work.empty():
+                user, msg_id = work.get_nowait()
+                raw, headers = sign(
+                    user_event(oa, user, text=msg_id, msg_id=msg_id), oa
+                )
+                began = time.perf_counter()
+                started[msg_id] = began
+                async with session.post(url, data=raw, headers=headers) as response:
+                    await response.read()
+                    assert response.status == 200, response.status
+                acks.append(time.perf_counter() - began)
+
+        wall = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        wall = time.perf_counter() - wall
+
+    replies: Dict[str, float] = {}
+    deadline = time.monotonic() + 120
+    while len(replies) < count and time.monotonic() < deadline:
+        for recorded in fake.messages():
+            text = recorded.json["message"]["text"]
+            msg_id = text.rsplit(": ", 1)[-1]
+            if msg_id in started and msg_id not in replies:
+                replies[msg_id] = recorded.at - started[msg_id]
+        await asyncio.sleep(0.05)
+    latencies = list(replies.values())
+    return {
+        "ack_p50": percentile(acks, 0.50) * 1000,
+        "ack_p99": percentile(acks, 0.99) * 1000,
+        "reply_p50": percentile(latencies, 0.50) * 1000 if latencies else float("nan"),
+        "reply_p99": percentile(latencies, 0.99) * 1000 if latencies else float("nan"),
+        "rate": count / wall,
+        "replied": len(latencies),
+    }
+
+
+async def run(requests: int, database_url: str | None) -> None:
+    from services import db
+
+    workdir = Path(tempfile.mkdtemp(prefix="zalo-bench-"))
+    url = database_url or f"sqlite:///{workdir / 'app.db'}"
+    db.upgrade(url)
+    async with FakeZalo() as fake:
+        [oa] = make_oas(fake, 1)
+        (workdir / "oas.yml").write_text(dump_oas([oa]), encoding="utf-8")
+        port = free_port()
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": url,
+            "ZALO_OAS_FILE": str(workdir / "oas.yml"),
+            "ZALO_OPENAPI_BASE": fake.base,
+            "ZALO_OAUTH_BASE": fake.base,
+        }
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            line = await asyncio.to_thread(server.stdout.readline)
+            assert line.strip() == "ready", line
+            webhook = f"http://127.0.0.1:{port}{WEBHOOK}"
+            await measure(webhook, oa, fake, 5, 50, "warmup")
+            rows = []
+            for concurrency in (1, 50):
+                fake.requests.clear()
+                result = await measure(
+                    webhook, oa, fake, concurrency, requests, f"c{concurrency}"
+                )
+                rows.append((concurrency, result))
+        finally:
+            server.terminate()
+            server.wait(10)
+    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(f"\nZalo webhook ({database} inbox, {requests} signed text events per row)")
+    header = (
+        "| concurrency | ack p50 ms | ack p99 ms | reply p50 ms | reply p99 ms "
+        "| acks/s | replied |"
+    )
+    print(header)
+    print("|" + "|".join("---" for _ in range(7)) + "|")
+    for concurrency, r in rows:
+        print(
+            f"| {concurrency} | {r['ack_p50']:.1f} | {r['ack_p99']:.1f} "
+            f"| {r['reply_p50']:.1f} | {r['reply_p99']:.1f} | {r['rate']:.0f} "
+            f"| {r['replied']:.0f}/{requests} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve_channel(args.serve))
+    else:
+        asyncio.run(run(args.requests, args.database_url))
+
+
+if __name__ == "__main__":
+    main()
