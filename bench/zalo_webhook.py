@@ -8,7 +8,9 @@ signed webhooks in, the durable inbox (SQLite under a temp dir by default, or
 that answers at once, so the reply latency is the channel's own overhead. Zalo
 is faked in this process; its clock says when each reply arrived. One table:
 
-    concurrency, requests, ack p50/p99 (ms), reply p50/p99 (ms), acks/s
+    concurrency, ack p50/p99 (ms), reply p50/p99 (ms), acks/s, replies
+    received, and the server's CPU time per event (ack + processing + reply),
+    which does not depend on how busy the machine is.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+import psutil  # noqa: E402
 
 from connectors.zalo.config import OAConfig, dump_oas  # noqa: E402
 from tests.fakes.sanic_server import free_port  # noqa: E402
@@ -49,6 +52,8 @@ async def serve_channel(port: int) -> None:
 
     rasa = FakeRasa()
     channel = ZaloInput(registry=load_registry(), control_factory=lambda _app: rasa)
+    if os.environ.get("ZALO_BENCH_ACK_ONLY"):  # diagnosis: no worker at all
+        channel.worker_enabled = False
     app = sanic_server.new_app("bench")
     app.blueprint(channel.blueprint(rasa.on_new_message), url_prefix="/webhooks/zalo")
     sanic_server.free_port = lambda: port
@@ -61,9 +66,11 @@ async def measure(
     url: str, oa: OAConfig, fake: FakeZalo, concurrency: int, count: int, tag: str
 ) -> Dict[str, float]:
     """``count`` text messages from many users, ``concurrency`` in flight."""
-    work: asyncio.Queue[Tuple[str, str]] = asyncio.Queue()
-    for n in range(count):
-        work.put_nowait((f"7{n % 200:018d}", f"{tag}-{n}"))
+    work: asyncio.Queue[Tuple[str, bytes, Dict[str, str]]] = asyncio.Queue()
+    for n in range(count):  # signed beforehand: the client spends little CPU
+        msg_id = f"{tag}-{n}"
+        event = user_event(oa, f"7{n % 200:018d}", text=msg_id, msg_id=msg_id)
+        work.put_nowait((msg_id, *sign(event, oa)))
     acks: List[float] = []
     started: Dict[str, float] = {}
 
@@ -71,10 +78,7 @@ async def measure(
 
         async def client() -> None:
             while not work.empty():
-                user, msg_id = work.get_nowait()
-                raw, headers = sign(
-                    user_event(oa, user, text=msg_id, msg_id=msg_id), oa
-                )
+                msg_id, raw, headers = work.get_nowait()
                 began = time.perf_counter()
                 started[msg_id] = began
                 async with session.post(url, data=raw, headers=headers) as response:
@@ -87,9 +91,10 @@ async def measure(
         wall = time.perf_counter() - wall
 
     replies: Dict[str, float] = {}
-    deadline = time.monotonic() + 120
+    wait = 0 if os.environ.get("ZALO_BENCH_ACK_ONLY") else 120
+    deadline = time.monotonic() + wait
     while len(replies) < count and time.monotonic() < deadline:
-        for recorded in fake.messages():
+        for recorded in list(fake.messages()):
             text = recorded.json["message"]["text"]
             msg_id = text.rsplit(": ", 1)[-1]
             if msg_id in started and msg_id not in replies:
@@ -112,53 +117,57 @@ async def run(requests: int, database_url: str | None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="zalo-bench-"))
     url = database_url or f"sqlite:///{workdir / 'app.db'}"
     db.upgrade(url)
-    async with FakeZalo() as fake:
-        [oa] = make_oas(fake, 1)
-        (workdir / "oas.yml").write_text(dump_oas([oa]), encoding="utf-8")
-        port = free_port()
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": url,
-            "ZALO_OAS_FILE": str(workdir / "oas.yml"),
-            "ZALO_OPENAPI_BASE": fake.base,
-            "ZALO_OAUTH_BASE": fake.base,
-        }
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            line = await asyncio.to_thread(server.stdout.readline)
-            assert line.strip() == "ready", line
-            webhook = f"http://127.0.0.1:{port}{WEBHOOK}"
-            await measure(webhook, oa, fake, 5, 50, "warmup")
-            rows = []
-            for concurrency in (1, 50):
-                fake.requests.clear()
-                result = await measure(
-                    webhook, oa, fake, concurrency, requests, f"c{concurrency}"
-                )
-                rows.append((concurrency, result))
-        finally:
-            server.terminate()
-            server.wait(10)
+    fake = FakeZalo().start_in_thread()  # its own loop: replies do not delay acks
+    [oa] = make_oas(fake, 1)
+    (workdir / "oas.yml").write_text(dump_oas([oa]), encoding="utf-8")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": url,
+        "ZALO_OAS_FILE": str(workdir / "oas.yml"),
+        "ZALO_OPENAPI_BASE": fake.base,
+        "ZALO_OAUTH_BASE": fake.base,
+    }
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = await asyncio.to_thread(server.stdout.readline)
+        assert line.strip() == "ready", line
+        webhook = f"http://127.0.0.1:{port}{WEBHOOK}"
+        await measure(webhook, oa, fake, 5, 50, "warmup")
+        rows = []
+        process = psutil.Process(server.pid)
+        for concurrency in (1, 50):
+            fake.requests.clear()
+            cpu = sum(process.cpu_times()[:2])
+            result = await measure(
+                webhook, oa, fake, concurrency, requests, f"c{concurrency}"
+            )
+            cpu = sum(process.cpu_times()[:2]) - cpu
+            result["cpu_ms"] = cpu * 1000 / requests
+            rows.append((concurrency, result))
+    finally:
+        server.terminate()
+        server.wait(10)
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"\nZalo webhook ({database} inbox, {requests} signed text events per row)")
     header = (
         "| concurrency | ack p50 ms | ack p99 ms | reply p50 ms | reply p99 ms "
-        "| acks/s | replied |"
+        "| acks/s | replied | server CPU ms/event |"
     )
     print(header)
-    print("|" + "|".join("---" for _ in range(7)) + "|")
+    print("|" + "|".join("---" for _ in range(8)) + "|")
     for concurrency, r in rows:
         print(
             f"| {concurrency} | {r['ack_p50']:.1f} | {r['ack_p99']:.1f} "
             f"| {r['reply_p50']:.1f} | {r['reply_p99']:.1f} | {r['rate']:.0f} "
-            f"| {r['replied']:.0f}/{requests} |"
+            f"| {r['replied']:.0f}/{requests} | {r['cpu_ms']:.2f} |"
         )
 
 

@@ -17,6 +17,8 @@ conversation's messages to Rasa one at a time, in order. Answers:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import logging
 import os
@@ -44,6 +46,7 @@ MAX_EVENT_AGE_SECONDS = float(os.environ.get("ZALO_MAX_EVENT_AGE_SECONDS", 6 * 3
 MAX_CLOCK_SKEW_SECONDS = 600.0
 ECHO_GRACE_SECONDS = float(os.environ.get("ZALO_ECHO_GRACE_SECONDS", 3.0))
 RETRY_AFTER_SECONDS = "30"
+QUIET_WAIT_SECONDS = float(os.environ.get("ZALO_QUIET_WAIT_SECONDS", 0.1))
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -190,6 +193,14 @@ class ZaloOutput(OutputChannel):
                 )
 
 
+def _text_of(raw: bytes, event: Dict[str, Any]) -> str:
+    """The body as stored: the bytes as received when they are UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:  # JSON may arrive as UTF-16/32
+        return json.dumps(event, ensure_ascii=False)
+
+
 def _reply(status: int, reason: str, **headers: str) -> HTTPResponse:
     return response.json({"status": reason}, status=status, headers=headers or None)
 
@@ -216,14 +227,15 @@ class ZaloInput(InputChannel):
         if registry is None:
             try:
                 registry = load_registry(oas_file)  # type: ignore[arg-type]
+                if registry is None:
+                    logger.info(
+                        "Zalo channel off: no OA file (var/zalo_oas.yml or "
+                        "ZALO_OAS_FILE)"
+                    )
             except OAFileError as error:
                 logger.error("Zalo channel off: %s", error)
-                registry = None
         self.registry = registry
         if registry is None:
-            logger.info(
-                "Zalo channel off: no OA file (var/zalo_oas.yml or ZALO_OAS_FILE)"
-            )
             self.client: ZaloClient | None = None
         else:
             self.client = client or ZaloClient(registry)
@@ -234,6 +246,10 @@ class ZaloInput(InputChannel):
         self.worker: InboxWorker | None = None
         self.writer: InboxWriter | None = None
         self._on_new_message: OnNewMessage | None = None
+        # ZALO_INBOX_WORKER=0: this process only stores; another one processes
+        self.worker_enabled = os.environ.get("ZALO_INBOX_WORKER", "1") != "0"
+        self._acks_in_flight = 0
+        self._quiet: asyncio.Event | None = None
 
     def get_output_channel(self) -> OutputChannel | None:
         return ZaloOutput(self.client) if self.client is not None else None
@@ -246,11 +262,22 @@ class ZaloInput(InputChannel):
         self._on_new_message = on_new_message
         self.control = self.control_factory(app)
         self.writer = InboxWriter()
-        self.worker = InboxWorker(self._handle_row, finish=self.writer.finish)
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+        self.worker = InboxWorker(
+            self._handle_row, finish=self.writer.finish, gate=self._yield_to_webhooks
+        )
         self.writer.on_committed = self.worker.wake
         if self.client is not None:  # outbox records join the group commit
             self.client.recorder = self._record_send
-        self.worker.start()
+        if self.worker_enabled:
+            self.worker.start()
+        if os.environ.get("ZALO_GC_FREEZE", "1") != "0":
+            # Rasa's imports (TensorFlow & co.) leave millions of long-lived
+            # objects; every full collection walked them all, stalling the event
+            # loop (and every webhook in flight) for ~100 ms. Freeze them.
+            gc.collect()
+            gc.freeze()
 
     async def stop(self) -> None:
         if self.worker is not None:
@@ -260,6 +287,14 @@ class ZaloInput(InputChannel):
         if self.client is not None:
             await self.client.close()
         self.worker = self.writer = None
+
+    async def _yield_to_webhooks(self) -> None:
+        """Zalo wants its ack within 2 s, the citizen a reply within seconds:
+        before a Rasa turn (which holds the event loop) let the webhooks in
+        flight finish, waiting at most 100 ms so a flood cannot starve replies."""
+        if self._quiet is not None and not self._quiet.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), timeout=QUIET_WAIT_SECONDS)
 
     async def _record_send(self, oa_id: str, user_id: str, result: SendResult) -> None:
         send = zalo_store.Send(
@@ -271,7 +306,7 @@ class ZaloInput(InputChannel):
             result.error_text,
         )
         if self.writer is not None:
-            await self.writer.record_send(send)
+            self.writer.record_send(send)
         else:
             await asyncio.to_thread(zalo_store.apply_batch, (), (), [send])
 
@@ -295,11 +330,18 @@ class ZaloInput(InputChannel):
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            self._acks_in_flight += 1
+            if self._quiet is not None:
+                self._quiet.clear()
             try:
                 return await self.receive(request.body or b"", request.headers)
             except Exception:  # never a 5xx: log, and say the request was bad
                 logger.exception("Zalo webhook: unexpected error")
                 return _reply(400, "cannot be processed")
+            finally:
+                self._acks_in_flight -= 1
+                if not self._acks_in_flight and self._quiet is not None:
+                    self._quiet.set()
 
         return blueprint
 
@@ -345,9 +387,7 @@ class ZaloInput(InputChannel):
             "event_name": env.event_name,
             "user_id": env.user_id,
             "kind": kind,
-            "payload": None
-            if kind == zalo_store.KIND_RECORD
-            else json.dumps(event, ensure_ascii=False),
+            "payload": None if kind == zalo_store.KIND_RECORD else _text_of(raw, event),
         }
         try:
             await self.writer.accept(row)

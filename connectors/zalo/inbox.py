@@ -57,16 +57,22 @@ class InboxWriter:
     ) -> None:
         await self._submit(zalo_store.Finish(row_id, status, error))
 
-    async def record_send(self, send: zalo_store.Send) -> None:
-        await self._submit(send)
+    def record_send(self, send: zalo_store.Send) -> None:
+        """Queue an outbox record without waiting: it joins the next commit
+        (usually with the row's processed mark: one commit instead of two)."""
+        done = self._enqueue(send)
+        done.add_done_callback(_log_failure)
 
     async def _submit(self, item: Any) -> None:
+        await self._enqueue(item)
+
+    def _enqueue(self, item: Any) -> asyncio.Future:
         if self._queue is None or self._task is None or self._task.done():
             self._queue = asyncio.Queue()
             self._task = asyncio.create_task(self._run(self._queue))
         done: asyncio.Future = asyncio.get_running_loop().create_future()
-        await self._queue.put((item, done))
-        await done
+        self._queue.put_nowait((item, done))
+        return done
 
     async def _run(self, queue: asyncio.Queue) -> None:
         loop = asyncio.get_running_loop()
@@ -109,12 +115,14 @@ class InboxWorker:
         self,
         handler: Handler,
         finish: Callable[[int, str, str | None], Awaitable[None]] | None = None,
+        gate: Callable[[], Awaitable[None]] | None = None,
         concurrency: int = 8,
         poll_seconds: float = POLL_SECONDS,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.handler = handler
         self.finish = finish or _finish_in_thread
+        self.gate = gate
         self.poll_seconds = poll_seconds
         self.sleep = sleep
         self._semaphore = asyncio.Semaphore(concurrency)
@@ -185,6 +193,8 @@ class InboxWorker:
         attempts = row.attempts
         while True:
             try:
+                if self.gate is not None:
+                    await self.gate()
                 async with self._semaphore:
                     await self.handler(row)
             except asyncio.CancelledError:
@@ -221,6 +231,11 @@ class InboxWorker:
                 )
                 await self.sleep(delay)
         # left pending: processed again after a restart; the handler is idempotent
+
+
+def _log_failure(done: asyncio.Future) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        logger.error("Zalo outbox: record lost (%s)", type(done.exception()).__name__)
 
 
 async def _finish_in_thread(row_id: int, status: str, error: str | None) -> None:
