@@ -316,3 +316,32 @@ def test_no_oa_file_means_channel_off(
         channel = ZaloInput.from_credentials({})
     assert channel.get_output_channel() is None
     assert "Zalo channel off" in caplog.text
+
+
+def test_console_process_registers_zalo_without_rasa(
+    database_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors.zalo.client import register_outbound
+    from connectors.zalo.config import dump_oas
+
+    async def test(fake: FakeZalo, oas: List[OAConfig], client: ZaloClient) -> None:
+        path = tmp_path / "oas.yml"
+        path.write_text(dump_oas(oas), encoding="utf-8")
+        monkeypatch.setenv("ZALO_OAS_FILE", str(path))
+        monkeypatch.setenv("ZALO_OPENAPI_BASE", fake.base)
+        console_client = register_outbound()
+        assert console_client is not None
+        await outbound.send(
+            "zalo",
+            f"{oas[0].oa_id}:{USER}",
+            "Dạ, lịch hẹn của anh/chị là 9h sáng mai.",
+            {"buttons": [{"title": "Hủy lịch", "payload": "/cancel_appointment"}]},
+        )
+        await console_client.close()
+        [sent] = fake.messages()
+        buttons = sent.json["message"]["attachment"]["payload"]["buttons"]
+        assert buttons[0]["payload"] == "/cancel_appointment"
+        monkeypatch.setenv("ZALO_OAS_FILE", str(tmp_path / "none.yml"))
+        assert register_outbound() is None
+
+    with_fake(test)

@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import logging
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Protocol
@@ -45,6 +46,7 @@ TOKEN_ERRORS = {-216, -220, -124}
 RATE_ERRORS = {-32}
 # retrying cannot help: the user is out of reach for now (7-day window & co.)
 WINDOW_ERRORS = {-213, -217, -227, -230, -232, -234, -244}
+SENT_IDS_KEPT = 5000
 MORE_BUTTONS_TEXT = "Dạ, anh/chị có thể chọn thêm:"
 
 
@@ -392,7 +394,7 @@ class ZaloClient:
             message_id = str(data.get("message_id") or "") or None
             result = SendResult(ok=True, message_id=message_id)
             if message_id:
-                self.sent_ids[message_id] = asyncio.get_running_loop().time()
+                self._remember(message_id)
         except ZaloError as error:
             level = (
                 logging.INFO if isinstance(error, ZaloWindowClosed) else logging.ERROR
@@ -412,6 +414,15 @@ class ZaloClient:
             except Exception:  # the send happened; a failed record must not undo it
                 logger.exception("Zalo OA %s: could not record a send", oa_id)
         return result
+
+    def _remember(self, message_id: str) -> None:
+        """Recent sent ids, to recognise our own echoes (older ones: the outbox)."""
+        now = time.monotonic()
+        self.sent_ids[message_id] = now
+        if len(self.sent_ids) > SENT_IDS_KEPT:
+            cutoff = now - 600
+            for key in [k for k, at in self.sent_ids.items() if at < cutoff]:
+                del self.sent_ids[key]
 
     # -- message kinds
     async def send_text(
@@ -553,6 +564,20 @@ class ZaloClient:
             )
             if not result.ok:
                 raise ZaloError(result.error_code or -1, result.error_text or "")
+
+
+def register_outbound() -> ZaloClient | None:
+    """For processes other than Rasa (the officer console, reminders): load the
+    OA file and register the "zalo" outbound sender. None when Zalo is off."""
+    from connectors.zalo.config import load_registry
+    from services import outbound
+
+    registry = load_registry()
+    if registry is None:
+        return None
+    client = ZaloClient(registry)
+    outbound.register("zalo", client.send_outbound)
+    return client
 
 
 def _buttons_template(buttons: List[Dict[str, Any]]) -> Dict[str, Any]:
