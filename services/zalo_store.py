@@ -16,6 +16,7 @@ officer console and the tests share it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -137,7 +138,6 @@ def fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-@functools.cache
 def channel_engine(url: str | None = None) -> Engine:
     """``services.db.engine()``, except that SQLite connections stay open.
 
@@ -145,7 +145,11 @@ def channel_engine(url: str | None = None) -> Engine:
     PRAGMAs) per transaction, ~12 ms each, most of a webhook's ack. The channel
     writes on every webhook, so it keeps a small pool of its own.
     """
-    url = url or database_url()
+    return _pooled_engine(url or database_url())
+
+
+@functools.cache
+def _pooled_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return engine(url)
     pooled = create_engine(
@@ -161,7 +165,7 @@ def channel_engine(url: str | None = None) -> Engine:
 
 
 def _bind(bind: Engine | None) -> Engine:
-    return bind or channel_engine(database_url())
+    return bind or channel_engine()
 
 
 # ---- inbox ----------------------------------------------------------------------
@@ -399,3 +403,80 @@ def failed_sends(
         query = query.where(table.c.oa_id == oa_id)
     with _bind(bind).connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
+
+
+# ---- one inbox worker per database --------------------------------------------------
+
+# PostgreSQL advisory locks are per database: the key names the schema too, so
+# deployments (and test runs) in different schemas of one database do not meet
+WORKER_LOCK_SQL = (
+    "SELECT pg_try_advisory_lock(hashtext('zalo_inbox:' || current_schema()))"
+)
+
+
+class WorkerLease:
+    """Elects one inbox worker per database among the Rasa processes.
+
+    Two workers would race on the same rows (and answer twice), so a process
+    works only while it holds the lease: a PostgreSQL session advisory lock on a
+    connection kept open, or an exclusive file lock next to the SQLite file. Both
+    die with the process, so another process takes over after a crash.
+    """
+
+    def __init__(self, bind: Engine | None = None) -> None:
+        self.bind = _bind(bind)
+        self._connection: Any = None
+        self._file: Any = None
+
+    def acquire(self) -> bool:
+        """Take the lease if free (or check we still hold it)."""
+        if self.bind.dialect.name == "postgresql":
+            return self._acquire_postgres()
+        return self._acquire_file()
+
+    def _acquire_postgres(self) -> bool:
+        from sqlalchemy import text
+
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT 1"))
+                return True
+            except Exception:  # the session (and the lock) is gone
+                self.release()
+        connection = self.bind.connect()
+        try:
+            held = connection.execute(text(WORKER_LOCK_SQL)).scalar()
+        except Exception:
+            connection.close()
+            raise
+        if not held:
+            connection.close()
+            return False
+        self._connection = connection
+        return True
+
+    def _acquire_file(self) -> bool:
+        import fcntl
+
+        if self._file is not None:
+            return True
+        database = self.bind.url.database
+        if not database or database == ":memory:":
+            return True  # a private database: nobody else can work on it
+        handle = open(f"{database}.zalo-worker.lock", "a+")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()  # ends the session: the lock goes too
+            self._connection = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -31,6 +31,7 @@ MAX_BATCH = 500
 MAX_ATTEMPTS = 3
 RETRY_DELAYS = (1.0, 5.0)
 POLL_SECONDS = 2.0
+LEASE_RETRY_SECONDS = 5.0
 
 Handler = Callable[[InboxRow], Awaitable[None]]
 
@@ -118,6 +119,7 @@ class InboxWorker:
         gate: Callable[[], Awaitable[None]] | None = None,
         concurrency: int = 8,
         poll_seconds: float = POLL_SECONDS,
+        lease: zalo_store.WorkerLease | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.handler = handler
@@ -131,6 +133,9 @@ class InboxWorker:
         self._runners: Dict[str, asyncio.Task] = {}
         self._in_flight: Set[int] = set()
         self._task: asyncio.Task | None = None
+        self._backlog = False
+        self.lease = lease if lease is not None else zalo_store.WorkerLease()
+        self.is_leader = False
         self.idle = asyncio.Event()
 
     def wake(self) -> None:
@@ -145,13 +150,32 @@ class InboxWorker:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.to_thread(self.lease.release)
+        self.is_leader = False
         self._runners.clear()
         self._queues.clear()
         self._in_flight.clear()
 
+    async def _hold_lease(self) -> bool:
+        try:
+            held = await asyncio.to_thread(self.lease.acquire)
+        except Exception as error:
+            logger.error("Zalo inbox: lease check failed (%s)", type(error).__name__)
+            held = False
+        if held != self.is_leader:
+            logger.info(
+                "Zalo inbox: this process %s the inbox worker",
+                "is now" if held else "is no longer",
+            )
+            self.is_leader = held
+        return held
+
     async def _run(self) -> None:
         while True:
             self._wake.clear()
+            if not await self._hold_lease():  # another process works the inbox
+                await self.sleep(LEASE_RETRY_SECONDS)
+                continue
             try:
                 rows = await asyncio.to_thread(zalo_store.pending_rows, 500)
             except Exception as error:
