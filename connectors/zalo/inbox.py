@@ -19,6 +19,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Deque, Dict, List, Set, Tuple
 
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 500
 MAX_ATTEMPTS = 3
 RETRY_DELAYS = (1.0, 5.0)
-POLL_SECONDS = 2.0
+POLL_SECONDS = float(os.environ.get("ZALO_INBOX_POLL_SECONDS", 1.0))
 LEASE_RETRY_SECONDS = 5.0
 
 Handler = Callable[[InboxRow], Awaitable[None]]
