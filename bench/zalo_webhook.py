@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -111,11 +112,35 @@ async def measure(
     }
 
 
+def with_schema(url: str, schema: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url, future=True)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def drop_schema(url: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url, future=True)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
 async def run(requests: int, database_url: str | None) -> None:
     from services import db
 
     workdir = Path(tempfile.mkdtemp(prefix="zalo-bench-"))
     url = database_url or f"sqlite:///{workdir / 'app.db'}"
+    schema = None
+    if url.startswith("postgresql"):  # a schema of its own, dropped at the end
+        schema = f"zalo_bench_{secrets.token_hex(4)}"
+        url = with_schema(url, schema)
     db.upgrade(url)
     fake = FakeZalo().start_in_thread()  # its own loop: replies do not delay acks
     [oa] = make_oas(fake, 1)
@@ -155,6 +180,8 @@ async def run(requests: int, database_url: str | None) -> None:
     finally:
         server.terminate()
         server.wait(10)
+        if schema is not None:
+            drop_schema(url, schema)
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"\nZalo webhook ({database} inbox, {requests} signed text events per row)")
     header = (
