@@ -269,7 +269,17 @@ def test_buttons_images_and_elements_through_the_output_channel(
             recipient, {"text": "Dạ, anh/chị cần gì ạ?", "buttons": buttons}
         )
         await output.send_response(recipient, {"image": "https://x.invalid/a.png"})
-        first, second, image = (r.json["message"] for r in fake.messages())
+        ask = {
+            "type": "request_user_info",
+            "title": "Công an phường",
+            "subtitle": "Xin SĐT",
+        }
+        await output.send_response(recipient, {"custom": ask})
+        await output.send_response(recipient, {"custom": {"zalo": {"text": "thô"}}})
+        first, second, image, info, raw = (r.json["message"] for r in fake.messages())
+        assert info["attachment"]["payload"]["template_type"] == "request_user_info"
+        assert info["attachment"]["payload"]["elements"][0]["title"] == "Công an phường"
+        assert raw == {"text": "thô"}
         assert first["text"] == "Dạ, anh/chị cần gì ạ?"
         assert [b["payload"] for b in first["attachment"]["payload"]["buttons"]] == [
             f"/intent_{n}" for n in range(5)

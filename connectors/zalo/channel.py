@@ -164,11 +164,22 @@ class ZaloOutput(OutputChannel):
     async def send_custom_json(
         self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any
     ) -> None:
-        """``{"type": "file", "url", "name"}`` sends a file; ``{"zalo": {...}}``
-        (or a bare Zalo ``message`` object) goes out as written."""
+        """``{"type": "file", "url", "name"}`` sends a file;
+        ``{"type": "request_user_info", "title", "subtitle", "image_url"}`` asks
+        for name and phone (the answer comes back as ``user_submit_info``);
+        ``{"zalo": {...}}`` (or a bare Zalo ``message`` object) goes out as written."""
         oa_id, user_id = _split_sender(recipient_id)
         if json_message.get("type") in ("file", "image") and json_message.get("url"):
             await self.send_attachment(recipient_id, json_message)
+            return
+        if json_message.get("type") == "request_user_info":
+            await self.client.send_request_user_info(
+                oa_id,
+                user_id,
+                str(json_message.get("title") or ""),
+                str(json_message.get("subtitle") or ""),
+                str(json_message.get("image_url") or ""),
+            )
             return
         message = json_message.get("zalo", json_message)
         if isinstance(message, dict) and ("text" in message or "attachment" in message):
