@@ -318,6 +318,26 @@ def record_attempt(row_id: int, error: str, bind: Engine | None = None) -> int:
         )
 
 
+def purge_processed(
+    older_than: dt.timedelta = dt.timedelta(days=7), bind: Engine | None = None
+) -> int:
+    """Delete rows processed before ``older_than`` ago; returns how many.
+
+    Safe for dedupe: events older than the webhook's freshness window (hours)
+    are refused anyway, so a purged key can never be accepted again.
+    """
+    table = ZaloInbox.__table__
+    cutoff = utcnow() - older_than
+    with _bind(bind).begin() as connection:
+        return int(
+            connection.execute(
+                table.delete().where(
+                    table.c.status != PENDING, table.c.processed_at < cutoff
+                )
+            ).rowcount
+        )
+
+
 def inbox_counts(bind: Engine | None = None) -> Dict[str, int]:
     """Rows per status (for health checks and tests)."""
     table = ZaloInbox.__table__

@@ -104,3 +104,23 @@ def test_one_worker_per_database_and_takeover(database_url: str) -> None:
     lease = WorkerLease()
     assert lease.acquire()  # released by both
     lease.release()
+
+
+def test_processed_rows_are_purged_after_a_week(database_url: str) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    zalo_store.insert_inbox([row("m:old"), row("m:new"), row("m:pending")])
+    old, new, _ = zalo_store.pending_rows()
+    zalo_store.finish_row(old.id)
+    zalo_store.finish_row(new.id)
+    table = zalo_store.ZaloInbox.__table__
+    with zalo_store.channel_engine().begin() as connection:
+        connection.execute(
+            update(table)
+            .where(table.c.id == old.id)
+            .values(processed_at=utcnow() - dt.timedelta(days=8))
+        )
+    assert zalo_store.purge_processed() == 1
+    assert zalo_store.inbox_counts() == {"done": 1, "pending": 1}

@@ -20,6 +20,7 @@ import collections
 import contextlib
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Deque, Dict, List, Set, Tuple
 
@@ -33,6 +34,7 @@ MAX_ATTEMPTS = 3
 RETRY_DELAYS = (1.0, 5.0)
 POLL_SECONDS = float(os.environ.get("ZALO_INBOX_POLL_SECONDS", 1.0))
 LEASE_RETRY_SECONDS = 5.0
+PURGE_EVERY = 3600.0
 
 Handler = Callable[[InboxRow], Awaitable[None]]
 
@@ -135,6 +137,7 @@ class InboxWorker:
         self._in_flight: Set[int] = set()
         self._task: asyncio.Task | None = None
         self._backlog = False
+        self._last_purge: float | None = None
         self.lease = lease if lease is not None else zalo_store.WorkerLease()
         self.is_leader = False
         self.idle = asyncio.Event()
@@ -157,6 +160,20 @@ class InboxWorker:
         self._queues.clear()
         self._in_flight.clear()
 
+    async def _purge_now_and_then(self) -> None:
+        """Processed rows go after a week (hourly check, by the worker only)."""
+        now = time.monotonic()
+        if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
+        try:
+            purged = await asyncio.to_thread(zalo_store.purge_processed)
+        except Exception as error:
+            logger.error("Zalo inbox: purge failed (%s)", type(error).__name__)
+            return
+        if purged:
+            logger.info("Zalo inbox: %d processed rows purged", purged)
+
     async def _hold_lease(self) -> bool:
         try:
             held = await asyncio.to_thread(self.lease.acquire)
@@ -177,6 +194,7 @@ class InboxWorker:
             if not await self._hold_lease():  # another process works the inbox
                 await self.sleep(LEASE_RETRY_SECONDS)
                 continue
+            await self._purge_now_and_then()
             try:
                 rows = await asyncio.to_thread(zalo_store.pending_rows, 500)
             except Exception as error:
@@ -226,7 +244,9 @@ class InboxWorker:
                 raise
             except Exception as error:
                 reason = type(error).__name__
-                logger.exception("Zalo inbox: row %s failed (%s)", row.id, reason)
+                # the type only: a message could carry the citizen's words
+                logger.error("Zalo inbox: row %s failed (%s)", row.id, reason)
+                logger.debug("Zalo inbox: row %s traceback", row.id, exc_info=True)
                 try:
                     attempts = await asyncio.to_thread(
                         zalo_store.record_attempt, row.id, reason
