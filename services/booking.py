@@ -224,20 +224,14 @@ def _as_date(value: object) -> dt.date:
 
 
 def unit_hours(code: str) -> UnitHours | None:
-    """The unit's hours: ``services.units`` when it knows them, else the defaults.
-
-    ``services.units`` (the KNOWLEDGE branch) is imported lazily: without it
-    every well-formed unit code gets knowledge/booking.yml's hours. With it, an
-    unknown code is no unit (None); a unit without hours gets the defaults.
-    """
+    """The unit's hours from ``services.units``; knowledge/booking.yml's defaults
+    for a unit without hours. An unknown unit code is no unit (None)."""
     if not isinstance(code, str) or not UNIT_CODE.match(code):
         return None
     defaults = settings()
     default_hours = _parse_hours(defaults["working_hours"])
-    try:
-        from services import units  # type: ignore[attr-defined]
-    except ImportError:
-        return UnitHours(code, default_hours, defaults["working_hours_text"])
+    from services import units  # looked up per call: tests swap the module
+
     info = units.get_unit(code)
     if info is None:
         return None
