@@ -15,8 +15,10 @@ from sqlalchemy.engine import Engine
 
 import services
 from services import booking, crypto
+from services import units as real_units
 from services.booking import Appointment, Slot
 from services.errors import BookingNotFound, NotBookable, SlotFull
+from services.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = "XA-TEST"
@@ -157,12 +159,19 @@ def test_unit_hours_come_from_services_units(
     assert error.value.reason == "unknown_unit"
 
 
-def test_defaults_without_the_units_module(
+def test_hours_of_a_real_sample_unit(
     db_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "services.units", None)  # import fails
-    monkeypatch.delattr(services, "units", raising=False)
-    assert len(booking.available_slots("XA-ANY", WED, now=NOW)) == 15
+    """With the real services.units and knowledge/units.yml loaded, a unit open on
+    Saturday mornings gets Saturday slots; an unknown code is no unit."""
+    monkeypatch.setitem(sys.modules, "services.units", real_units)
+    monkeypatch.setattr(services, "units", real_units)
+    load(None, db_engine)
+    hours = booking.unit_hours("XA-XUANHUONG")
+    assert hours is not None
+    assert hours.working_hours["sat"] == [(T(7, 30), T(11, 30))]
+    assert not hours.working_hours.get("sun")
+    assert booking.unit_hours("XA-NOWHERE") is None
     assert booking.unit_hours("not a code!") is None
 
 
