@@ -170,3 +170,18 @@ def parse_application_code(text: str) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+_PHONE_IN_TEXT_RE = re.compile(r"(?<![\d+])(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
+
+
+def find_phone(text: str) -> str | None:
+    """The first valid phone number inside a sentence ("sđt em là 0912 345 678")."""
+    whole = parse_phone(text)
+    if whole:
+        return whole
+    for match in _PHONE_IN_TEXT_RE.finditer(text or ""):
+        phone = parse_phone(match.group(0))
+        if phone:
+            return phone
+    return None

@@ -6,6 +6,7 @@ import pytest
 
 from services.validation import (
     check_cccd,
+    find_phone,
     mask_phone,
     parse_application_code,
     parse_phone,
@@ -102,3 +103,19 @@ def test_invalid_cccd_says_why(text: str, problem_part: str) -> None:
 )
 def test_parse_application_code(text: str, expected: str | None) -> None:
     assert parse_application_code(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0912345678", "+84912345678"),
+        ("sđt em là 0912 345 678 nha", "+84912345678"),
+        ("so cua chi: +84 387 654 321", "+84387654321"),
+        ("mã HS20251234 số 0912.345.678", "+84912345678"),
+        ("số em là 091234567", None),
+        ("001090012345", None),  # a CCCD number is not a phone number
+        ("không có số", None),
+    ],
+)
+def test_find_phone_in_a_sentence(text: str, expected: str | None) -> None:
+    assert find_phone(text) == expected
