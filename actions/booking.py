@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Any, ClassVar, Dict, List, Tuple
+from typing import Any, ClassVar, Dict, FrozenSet, List, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -111,6 +111,9 @@ def _now() -> datetime:
 class ValidateAppointmentForm(ValidatedForm):
     form_slots: ClassVar[Tuple[str, ...]] = FORM_SLOTS
     purpose: ClassVar[str] = "đặt lịch hẹn"
+    free_text_slots: ClassVar[FrozenSet[str]] = frozenset(
+        {"appointment_unit", "full_name"}
+    )
 
     def name(self) -> str:
         return "validate_appointment_form"

@@ -63,6 +63,10 @@ INTERRUPTING_INTENTS: FrozenSet[str] = frozenset(
     {"emergency", "human_handoff", *PROCEDURE_BY_INTENT}
 )
 INTERRUPTION_CONFIDENCE = 0.6
+# Free text (a name, what happened) fits almost anything, so there only a
+# confident question counts: a name read as a procedure question at 0.51
+# ("Lê Văn Tám") stays a name.
+FREE_TEXT_INTERRUPTION_CONFIDENCE = 0.8
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class ValidatedForm(FormValidationAction):
     form_slots: ClassVar[Tuple[str, ...]] = ()
     # what the citizen was doing, for the cancel message ("đặt lịch hẹn")
     purpose: ClassVar[str] = ""
+    # slots taking free text: a confident question is never taken as their value
+    free_text_slots: ClassVar[FrozenSet[str]] = frozenset()
 
     def name(self) -> str:
         raise NotImplementedError
@@ -133,11 +139,13 @@ class ValidatedForm(FormValidationAction):
         return [SlotSet(slot, None) for slot in (*self.form_slots, FAILURES_SLOT)]
 
     @staticmethod
-    def interrupted_by_question(tracker: Tracker) -> bool:
+    def interrupted_by_question(
+        tracker: Tracker, threshold: float = INTERRUPTION_CONFIDENCE
+    ) -> bool:
         intent = tracker.latest_message.get("intent") or {}
         return (
             intent.get("name") in INTERRUPTING_INTENTS
-            and float(intent.get("confidence") or 0) >= INTERRUPTION_CONFIDENCE
+            and float(intent.get("confidence") or 0) >= threshold
         )
 
     async def _checked(
@@ -153,6 +161,10 @@ class ValidatedForm(FormValidationAction):
             check = getattr(self, f"check_{slot}", None)
             if slot not in wanted or check is None or value is None:
                 continue
+            if slot in self.free_text_slots and self.interrupted_by_question(
+                tracker, FREE_TEXT_INTERRUPTION_CONFIDENCE
+            ):
+                return [SlotSet(slot, None)], True
             verdict: Verdict = check(value, dispatcher, tracker, domain)
             if verdict.ok:
                 results.update(verdict.slots)

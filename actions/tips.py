@@ -10,7 +10,7 @@ encrypted by services/tips.py; its slots are cleared once it is stored.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Dict, List, Tuple
+from typing import Any, ClassVar, Dict, FrozenSet, List, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -68,6 +68,9 @@ def emergency_first(dispatcher: CollectingDispatcher, text: str) -> None:
 class ValidateTipForm(ValidatedForm):
     form_slots: ClassVar[Tuple[str, ...]] = FORM_SLOTS
     purpose: ClassVar[str] = "báo tin"
+    free_text_slots: ClassVar[FrozenSet[str]] = frozenset(
+        {"tip_what", "tip_where", "full_name", "tip_addition"}
+    )
 
     def name(self) -> str:
         return "validate_tip_form"

@@ -241,3 +241,34 @@ def test_cancel_and_move_need_the_right_phone(fakes: Any) -> None:  # noqa: F811
     )
     assert dispatcher.messages[0]["response"] == "utter_appointment_cancelled"
     assert fakes.BOOKING.bookings["LH00001"].status == "cancelled"
+
+
+def test_a_name_read_as_a_weak_question_stays_a_name(fakes: Any) -> None:  # noqa: F811
+    tracker = form_tracker(
+        "Lê Văn Tám",
+        "ask_temporary_absence",
+        confidence=0.51,
+        form=FORM,
+        requested="full_name",
+        slots=CHOSEN,
+        new_slots={"full_name": "Lê Văn Tám"},
+    )
+    events, _ = run(ValidateAppointmentForm(), tracker)
+    assert slot_events(events)["full_name"] == "Lê Văn Tám"
+
+
+def test_a_confident_question_is_not_taken_as_a_name(fakes: Any) -> None:  # noqa: F811
+    text = "làm hộ chiếu hết bao nhiêu tiền vậy"
+    tracker = form_tracker(
+        text,
+        "ask_passport",
+        confidence=0.98,
+        form=FORM,
+        requested="full_name",
+        slots=CHOSEN,
+        new_slots={"full_name": text},
+    )
+    events, dispatcher = run(ValidateAppointmentForm(), tracker)
+    assert events[-1]["event"] == "action_execution_rejected"
+    assert slot_events(events) == {"full_name": None}
+    assert dispatcher.messages == []
