@@ -17,6 +17,7 @@ gives every form the same behaviour:
 
 from __future__ import annotations
 
+import abc
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, FrozenSet, List, Tuple
@@ -110,8 +111,9 @@ class ValidatedForm(FormValidationAction):
     # slots taking free text: a confident question is never taken as their value
     free_text_slots: ClassVar[FrozenSet[str]] = frozenset()
 
+    @abc.abstractmethod
     def name(self) -> str:
-        raise NotImplementedError
+        """``validate_<form>``: each form names its own validation action."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -203,5 +205,7 @@ class ActionAskPhone(Action):
             "application_status_form": "utter_ask_phone_application",
             "tip_form": "utter_ask_phone_tip",
         }.get(form or "", "utter_ask_phone")
+        if tracker.get_slot("appointment_action") in ("cancel", "move"):
+            response = "utter_ask_phone_booking"
         dispatcher.utter_message(response=response)
         return []

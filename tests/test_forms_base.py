@@ -120,3 +120,11 @@ def test_nothing_extracted_returns_nothing_so_rasa_rejects(fakes: Any) -> None: 
 def test_phone_question_fits_the_form(form: str, response: str) -> None:
     _, dispatcher = run(ActionAskPhone(), form_tracker("", form=form))
     assert dispatcher.messages[0]["response"] == response
+
+
+def test_phone_question_for_a_booking_change() -> None:
+    tracker = form_tracker(
+        "", form="appointment_form", slots={"appointment_action": "cancel"}
+    )
+    _, dispatcher = run(ActionAskPhone(), tracker)
+    assert dispatcher.messages[0]["response"] == "utter_ask_phone_booking"
