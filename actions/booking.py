@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from typing import Any, ClassVar, Dict, FrozenSet, List, Tuple
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -22,6 +23,7 @@ from actions.forms_base import ValidatedForm, Verdict, folded_words
 from services import dates, menu
 from services.procedures import INTENT_BY_PROCEDURE
 from services.validation import find_phone, mask_phone
+from vietnamese.text import strip_diacritics
 
 # What can be booked, in the order the buttons show them.
 BOOKABLE = (
@@ -53,7 +55,12 @@ MOVE_SLOTS = [
 ]
 FORM_SLOTS = (*NEW_SLOTS, "booking_code", "appointment_part_of_day")
 MAX_TIME_BUTTONS = 6
-_BOOKING_CODE_RE = re.compile(r"\b([A-Z]{1,4}-?\d{4,10})\b")
+# booking codes: 6 characters without look-alikes (services/booking.py), or
+# the older "LH" + digits some units printed
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_CODE_RE = re.compile(rf"[{_CODE_ALPHABET}]{{6}}")
+_LEGACY_CODE_RE = re.compile(r"\b([A-Z]{1,4}-?\d{4,10})\b")
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 _NAME_RE = re.compile(r"^[^\W\d_]+(?: [^\W\d_]+){1,6}$")
 
 
@@ -96,16 +103,29 @@ def request_kind(text: str) -> str:
 
 
 def parse_booking_code(text: str) -> str | None:
-    match = _BOOKING_CODE_RE.search((text or "").upper())
-    return match.group(1) if match else None
-
-
-def _today() -> date:
-    return date.today()
+    """The booking code in a message: a 6-character code with a digit anywhere
+    in it ("hủy lịch K7M2QX"), or a message that is only a code ("kqmpwx")."""
+    upper = (text or "").upper()
+    tokens = re.findall(r"[A-Z0-9]+", strip_diacritics(upper))
+    # a word that lost its diacritics is not a code: compare with the original
+    plain = set(re.findall(r"[A-Z0-9]+", upper))
+    codes = [t for t in tokens if t in plain and _CODE_RE.fullmatch(t)]
+    with_digit = [t for t in codes if any(c.isdigit() for c in t)]
+    if with_digit:
+        return with_digit[0]
+    if len(tokens) == 1 and codes:
+        return codes[0]
+    legacy = _LEGACY_CODE_RE.search(upper)
+    return legacy.group(1) if legacy else None
 
 
 def _now() -> datetime:
-    return datetime.now()
+    """Vietnam's wall-clock time, whatever the server's time zone."""
+    return datetime.now(VIETNAM).replace(tzinfo=None)
+
+
+def _today() -> date:
+    return _now().date()
 
 
 class ValidateAppointmentForm(ValidatedForm):

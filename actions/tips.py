@@ -36,7 +36,8 @@ ADD_SLOTS = ["tip_action", "tip_reference", "tip_addition"]
 FORM_SLOTS = (*NEW_SLOTS, *CONTACT_SLOTS, "tip_reference", "tip_addition")
 # a description this long in the message that starts the form is the tip itself
 MIN_WORDS_OF_A_DESCRIPTION = 10
-_REFERENCE_RE = re.compile(r"\b([A-Z]{1,4}-?[A-Z0-9]*\d[A-Z0-9]{3,})\b")
+# tip references: "TB-" and 8 characters without look-alikes (services/tips.py)
+_REFERENCE_RE = re.compile(r"\bTB[\s.\-]?([A-HJ-NP-Z2-9]{8})\b")
 _YES = {"co", "dong y", "de lai", "duoc", "ok", "yes", "uh", "vang", "u"}
 _NO = {"khong", "an danh", "giu an danh", "khong can", "thoi khoi", "no", "khoi"}
 _NO_EVIDENCE = {"khong", "khong co", "chua co", "khoi", "xong", "het", "bo qua"}
@@ -52,7 +53,7 @@ def attachments(tracker: Tracker) -> List[Dict[str, Any]]:
 
 def reference_in(text: str) -> str | None:
     match = _REFERENCE_RE.search((text or "").upper())
-    return match.group(1) if match else None
+    return f"TB-{match.group(1)}" if match else None
 
 
 def _answer(text: str, vocabulary: set) -> bool:

@@ -88,8 +88,11 @@ OLDEST_AGE = 120
 
 _SEPARATORS_RE = re.compile(r"[\s.\-()]")
 _APPLICATION_CODE_RES = (
-    # national public-service portal: 000.00.12.H31-250115-0001
-    re.compile(r"\b(\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4})\b"),
+    # national public-service portal: 000.00.12.H31-250115-0001, or the
+    # receiving agency's short form H35.21-261120-0001
+    re.compile(
+        r"(?<![\w.])((?:\d{3}\.\d{2}\.\d{2}\.)?[A-Z]\d{2}(?:\.\d{2})?-\d{6}-\d{4})\b"
+    ),
     # the unit's own dossier numbers: HS + 8 digits
     re.compile(r"\b(HS\d{8})\b"),
 )
@@ -161,7 +164,8 @@ def check_cccd(text: str, today: date | None = None) -> CccdCheck:
 
 
 def parse_application_code(text: str) -> str | None:
-    """A dossier code in ``text`` (national portal or HS + 8 digits), upper-case."""
+    """A dossier code in ``text`` (national portal, its short form, or HS + 8
+    digits), upper-case."""
     if not text:
         return None
     compact = re.sub(r"\s+", "", text.upper())

@@ -71,6 +71,11 @@ class BookingNotFound(ServiceError):
     citizen_message = "Dạ, không tìm thấy lịch hẹn với mã và số điện thoại này ạ."
 
 
+def _code_digits(number: int, width: int) -> str:
+    """A number written without 0 and 1, as the real codes avoid look-alikes."""
+    return f"{number:0{width}d}".replace("0", "A").replace("1", "B")
+
+
 @dataclass
 class BookingState:
     bookings: Dict[str, Booking] = field(default_factory=dict)
@@ -135,7 +140,7 @@ def book(
     BOOKING.calls.append(f"book {unit} {procedure} {day} {start}")
     if start == FULL_AT:
         raise SlotFull(nearest=nearest_free(unit, day, start))
-    code = f"LH{len(BOOKING.bookings) + 1:05d}"
+    code = "KMP" + _code_digits(len(BOOKING.bookings) + 2, 3)
     BOOKING.bookings[code] = Booking(code, unit, procedure, day, start, phone=phone)
     return BOOKING.bookings[code]
 
@@ -219,7 +224,7 @@ def file_tip(
     contact: Dict[str, Any] | None,
     conversation_id: str,
 ) -> str:
-    reference = f"TG{len(TIPS) + 1:06d}"
+    reference = "TB-QX" + _code_digits(len(TIPS) + 2, 6)
     TIPS[reference] = {
         "unit": unit,
         "what": what,

@@ -8,6 +8,7 @@ from actions.booking import (
     ActionAskAppointmentTime,
     ActionSubmitAppointment,
     ValidateAppointmentForm,
+    parse_booking_code,
     request_kind,
 )
 from tests.form_trackers import fakes, form_tracker, run, slot_events  # noqa: F401
@@ -25,6 +26,22 @@ def validate(text: str, slot: str, slots: Dict[str, Any] | None = None) -> Any:
         text, form=FORM, requested=slot, slots=slots or CHOSEN, new_slots={slot: text}
     )
     return run(ValidateAppointmentForm(), tracker)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("hủy lịch hẹn K7M2QX giúp em", "K7M2QX"),
+        ("huy lich k7m2qx", "K7M2QX"),
+        ("kqmpwx", "KQMPWX"),
+        ("huy lich hen LH2511207", "LH2511207"),
+        ("hủy lịch của Nguyễn Văn An", None),
+        ("huy lich cua nguyen van an", None),
+        ("0912345678", None),
+    ],
+)
+def test_parse_booking_code(text: str, code: str | None) -> None:
+    assert parse_booking_code(text) == code
 
 
 @pytest.mark.parametrize(
@@ -58,11 +75,11 @@ def test_start_takes_procedure_and_unit_from_context(fakes: Any) -> None:  # noq
 
 
 def test_start_of_a_cancellation_takes_the_code(fakes: Any) -> None:  # noqa: F811
-    tracker = form_tracker("hủy lịch hẹn LH00001 giúp em", "book_appointment")
+    tracker = form_tracker("hủy lịch hẹn K7M2QX giúp em", "book_appointment")
     events, _ = run(ValidateAppointmentForm(), tracker)
     slots = slot_events(events)
     assert slots["appointment_action"] == "cancel"
-    assert slots["booking_code"] == "LH00001"
+    assert slots["booking_code"] == "K7M2QX"
     assert slots["requested_slot"] == "phone"
 
 
@@ -188,13 +205,13 @@ def test_submit_books_and_clears_personal_data(fakes: Any) -> None:  # noqa: F81
     events, dispatcher = run(ActionSubmitAppointment(), form_tracker("", slots=BOOKED))
     message = dispatcher.messages[0]
     assert message["response"] == "utter_appointment_booked"
-    assert message["code"] == "LH00001"
+    assert message["code"] == "KMPAA2"
     assert message["unit"] == "Công an phường Dĩ An"
     assert message["day"] == "30/11/2026" and message["start"] == "09:30"
     assert message["phone"] == "0912***678"
     slots = slot_events(events)
     assert slots["full_name"] is None and slots["phone"] is None
-    assert fakes.BOOKING.bookings["LH00001"].procedure == "identity_card"
+    assert fakes.BOOKING.bookings["KMPAA2"].procedure == "identity_card"
 
 
 def test_submit_on_a_slot_taken_meanwhile_asks_the_time_again(fakes: Any) -> None:  # noqa: F811
@@ -218,16 +235,16 @@ def test_submit_after_cancel_does_nothing(fakes: Any) -> None:  # noqa: F811
 
 def test_cancel_and_move_need_the_right_phone(fakes: Any) -> None:  # noqa: F811
     run(ActionSubmitAppointment(), form_tracker("", slots=BOOKED))
-    wrong = {"appointment_action": "cancel", "booking_code": "LH00001"}
+    wrong = {"appointment_action": "cancel", "booking_code": "KMPAA2"}
     _, dispatcher = run(
         ActionSubmitAppointment(),
         form_tracker("", slots={**wrong, "phone": "+84987654321"}),
     )
     assert "không tìm thấy lịch hẹn" in dispatcher.messages[0]["text"]
-    assert fakes.BOOKING.bookings["LH00001"].status == "booked"
+    assert fakes.BOOKING.bookings["KMPAA2"].status == "booked"
     moving = {
         "appointment_action": "move",
-        "booking_code": "LH00001",
+        "booking_code": "KMPAA2",
         "phone": "+84912345678",
         "appointment_date": "2026-12-01",
         "appointment_time": "14:00",
@@ -240,7 +257,7 @@ def test_cancel_and_move_need_the_right_phone(fakes: Any) -> None:  # noqa: F811
         form_tracker("", slots={**wrong, "phone": "+84912345678"}),
     )
     assert dispatcher.messages[0]["response"] == "utter_appointment_cancelled"
-    assert fakes.BOOKING.bookings["LH00001"].status == "cancelled"
+    assert fakes.BOOKING.bookings["KMPAA2"].status == "cancelled"
 
 
 def test_a_name_read_as_a_weak_question_stays_a_name(fakes: Any) -> None:  # noqa: F811

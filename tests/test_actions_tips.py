@@ -139,21 +139,21 @@ def test_addition_by_reference(fakes: Any) -> None:  # noqa: F811
         ActionSubmitTip(),
         form_tracker("", slots={**FILLED, "tip_contact_wanted": False}),
     )
-    start = form_tracker("em muốn bổ sung tin báo TG000001", "report_crime")
+    start = form_tracker("em muốn bổ sung tin báo tb qxaaaaa2", "report_crime")
     events, _ = run(ValidateTipForm(), start)
     slots = slot_events(events)
-    assert slots["tip_action"] == "add" and slots["tip_reference"] == "TG000001"
+    assert slots["tip_action"] == "add" and slots["tip_reference"] == "TB-QXAAAAA2"
     assert slots["requested_slot"] == "tip_addition"
     added = {
         "tip_action": "add",
-        "tip_reference": "TG000001",
+        "tip_reference": "TB-QXAAAAA2",
         "tip_addition": "biển số xe của nó là 61A-12345",
     }
     _, dispatcher = run(ActionSubmitTip(), form_tracker("", slots=added))
     assert dispatcher.messages[0]["response"] == "utter_tip_added"
-    assert fakes.TIPS["TG000001"]["additions"][0]["text"].startswith("biển số")
+    assert fakes.TIPS["TB-QXAAAAA2"]["additions"][0]["text"].startswith("biển số")
     _, dispatcher = run(
         ActionSubmitTip(),
-        form_tracker("", slots={**added, "tip_reference": "TG999999"}),
+        form_tracker("", slots={**added, "tip_reference": "TB-QXZZZZZZ"}),
     )
     assert "không tìm thấy tin báo" in dispatcher.messages[0]["text"]
