@@ -299,9 +299,10 @@ class ValidateAppointmentForm(ValidatedForm):
                 "Anh/chị chọn giờ trống gần nhất ạ:",
                 buttons,
             )
+        # (services/booking.py lists only free slots: full or closed look alike)
         return Verdict.refuse(
-            f"Dạ, {start.strftime('%H:%M')} không phải giờ nhận hồ sơ. "
-            "Anh/chị chọn giờ trống gần nhất ạ:",
+            f"Dạ, lúc {start.strftime('%H:%M')} không còn chỗ hoặc không phải giờ "
+            "nhận hồ sơ. Anh/chị chọn giờ trống gần nhất ạ:",
             buttons,
         )
 
@@ -448,15 +449,19 @@ class ActionSubmitAppointment(Action):
                 )
                 response = "utter_appointment_booked"
         except ServiceError as error:
-            nearest = list(getattr(error, "nearest", None) or [])
             dispatcher.utter_message(text=error.citizen_message)
-            if nearest or kind == "move":
-                # choose another time (or date) and the form tries again
+            if getattr(error, "nearest", None):  # taken meanwhile: another time
                 return [
                     SlotSet("appointment_time", None),
                     FollowupAction("appointment_form"),
                 ]
-            return _reset()
+            if getattr(error, "reason", None):  # not bookable: another day
+                return [
+                    SlotSet("appointment_date", None),
+                    SlotSet("appointment_time", None),
+                    FollowupAction("appointment_form"),
+                ]
+            return _reset()  # e.g. no booking with this code and phone
         dispatcher.utter_message(
             response=response,
             code=result.code,

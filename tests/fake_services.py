@@ -100,15 +100,17 @@ def available_slots(
     BOOKING.calls.append(f"available_slots {unit} {day}")
     if day.weekday() >= 5:
         return []
+    # like services/booking.py: only slots with a free place
     return [
         Slot(
             unit,
             day,
             s,
             (datetime.combine(day, s) + timedelta(minutes=30)).time(),
-            0 if s == FULL_AT else 3,
+            3,
         )
         for s in _starts()
+        if s != FULL_AT
     ]
 
 

@@ -1,5 +1,6 @@
 """appointment_form's validators and the submit action, on fake services."""
 
+import sys
 from typing import Any, Dict
 
 import pytest
@@ -156,7 +157,7 @@ def test_full_slot_offers_the_nearest_free_ones(fakes: Any) -> None:  # noqa: F8
     events, dispatcher = validate("9h", "appointment_time", slots)
     assert slot_events(events)["appointment_time"] is None
     message = dispatcher.messages[0]
-    assert "đã kín chỗ" in message["text"]
+    assert "không còn chỗ" in message["text"]
     assert [b["payload"] for b in message["buttons"]] == ["08:30", "09:30", "08:00"]
 
 
@@ -289,3 +290,17 @@ def test_a_confident_question_is_not_taken_as_a_name(fakes: Any) -> None:  # noq
     assert events[-1]["event"] == "action_execution_rejected"
     assert slot_events(events) == {"full_name": None}
     assert dispatcher.messages == []
+
+
+def test_submit_on_a_day_no_longer_bookable_asks_the_date_again(
+    fakes: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def closed(*args: Any, **kwargs: Any) -> Any:
+        raise fakes.NotBookable("holiday")
+
+    monkeypatch.setattr(sys.modules["services.booking"], "book", closed)
+    events, dispatcher = run(ActionSubmitAppointment(), form_tracker("", slots=BOOKED))
+    assert "không đặt được lịch" in dispatcher.messages[0]["text"]
+    assert slot_events(events) == {"appointment_date": None, "appointment_time": None}
+    assert events[-1]["event"] == "followup"
