@@ -6,26 +6,10 @@ from typing import Any
 import pytest
 
 from actions.tips import ActionSubmitTip, ValidateTipForm
-from services.danger import in_danger_now
 from tests.form_trackers import fakes, form_tracker, run, slot_events  # noqa: F401
 
 FORM = "tip_form"
 STARTED = {"tip_action": "new"}
-
-
-@pytest.mark.parametrize(
-    ("text", "danger"),
-    [
-        ("thằng đó đang cầm dao đứng trước cửa nhà em", True),
-        ("co nguoi dang danh nhau o cho", True),
-        ("cứu em với", True),
-        ("hôm qua nhà em bị trộm xe máy", False),
-        ("tuần trước có vụ cháy ở chợ", False),
-        ("đang có người bán ma túy ở quán nét", False),
-    ],
-)
-def test_danger_now(text: str, danger: bool) -> None:
-    assert in_danger_now(text) is danger
 
 
 def test_long_first_message_is_the_tip(fakes: Any) -> None:  # noqa: F811
