@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help migrate setup run test train shell bench lint validate pytest test-server test-nlu test-core gates lock clean
+.PHONY: help migrate seed setup run test train shell bench lint validate pytest test-server test-nlu test-core gates lock clean
 
 help:
 	@echo "make run    set everything up and start the assistant (REST on :$(RASA_PORT))"
@@ -50,6 +50,11 @@ migrate: setup
 	@echo "==> Database schema (Alembic)"
 	$(PY) -m services.db
 
+# Content of knowledge/ into the database (validated first; re-running changes nothing).
+seed: migrate
+	@echo "==> Knowledge content (knowledge/ -> database)"
+	$(PY) -m services.loader
+
 # ---- model ------------------------------------------------------------------
 # Retrained only when an input is newer than the model.
 $(MODEL): $(TRAIN_INPUTS) | $(VENV)/.installed
@@ -60,7 +65,7 @@ $(MODEL): $(TRAIN_INPUTS) | $(VENV)/.installed
 train: $(MODEL)
 
 # ---- run ----------------------------------------------------------------------
-run: setup migrate $(MODEL)
+run: setup migrate seed $(MODEL)
 	@echo "==> Starting the action server (:$(ACTIONS_PORT)) and Rasa (:$(RASA_PORT)). Ctrl-C stops both."
 	@token="$${RASA_API_TOKEN:-$$(cat var/api_token)}"; \
 	$(RASA) run actions --port $(ACTIONS_PORT) & actions=$$!; \
@@ -69,7 +74,7 @@ run: setup migrate $(MODEL)
 	trap 'kill $$actions $$rasa 2>/dev/null; wait; echo "==> Stopped."' INT TERM; \
 	wait -n $$actions $$rasa; status=$$?; kill $$actions $$rasa 2>/dev/null; wait; exit $$status
 
-shell: setup $(MODEL)
+shell: setup seed $(MODEL)
 	@$(RASA) run actions --port $(ACTIONS_PORT) >var/actions-shell.log 2>&1 & actions=$$!; \
 	trap 'kill $$actions 2>/dev/null' EXIT; \
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
@@ -106,7 +111,7 @@ gates:
 
 test: setup
 	$(VENV)/bin/ruff check .
-	$(MAKE) --no-print-directory pytest validate $(MODEL) test-nlu test-core test-server gates
+	$(MAKE) --no-print-directory seed pytest validate $(MODEL) test-nlu test-core test-server gates
 
 bench: setup
 	$(PY) bench/nlu.py

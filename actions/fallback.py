@@ -1,5 +1,10 @@
 """The first stage of the two-stage fallback: "did you mean ...?" as buttons.
 
+Before asking, some unclear messages are understood anyway: a follow-up naming
+only a kind of information ("còn lệ phí thì sao?") is answered for the
+procedure being discussed, a reply to "which commune/ward?" by the action that
+asked, and a question about the "sổ hộ khẩu" with what replaced it.
+
 The second stage (menu and officer) is a rule: an unclear answer or "none of
 these" right after this action gets utter_fallback_menu.
 """
@@ -11,8 +16,17 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import intent_buttons
-from services import menu
+# contact and news register their answers to "which commune/ward?"
+from actions import contact, news  # noqa: F401
+from actions.common import (
+    answer_pending_location,
+    intent_buttons,
+    latest_entity,
+    latest_text,
+    send,
+)
+from actions.procedures import answer_procedure
+from services import knowledge, menu
 
 
 class ActionClarifyIntent(Action):
@@ -25,6 +39,19 @@ class ActionClarifyIntent(Action):
         tracker: Tracker,
         domain: Dict[str, Any],
     ) -> List[Dict[str, Any]]:
+        pending = answer_pending_location(dispatcher, tracker, None)
+        if pending is not None:
+            return pending
+        procedure = latest_entity(tracker, "procedure") or tracker.get_slot("procedure")
+        if latest_entity(tracker, "info_type") and procedure:
+            return answer_procedure(dispatcher, tracker, str(procedure))
+        if knowledge.mentions_household_book(latest_text(tracker)):
+            send(
+                dispatcher,
+                knowledge.household_book().messages,
+                intent_buttons(["ask_residence_confirmation", "ask_electronic_id"]),
+            )
+            return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         likely = menu.suggestions(
             (item["name"], float(item.get("confidence") or 0)) for item in ranking

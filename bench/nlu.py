@@ -90,6 +90,24 @@ def pipeline(variant: str) -> List[Dict[str, Any]]:
             for s in steps
             if s["name"] != CRF
         ]
+    if variant == "logreg":  # intents by logistic regression on the same features
+        return [
+            {"name": "LogisticRegressionClassifier", "max_iter": 500}
+            if s["name"] == "DIETClassifier"
+            else s
+            for s in steps
+        ]
+    if variant == "diet-hidden":  # a hidden layer and wider embeddings in DIET
+        return [
+            {
+                **s,
+                "hidden_layers_sizes": {"text": [256], "label": []},
+                "embedding_dimension": 64,
+            }
+            if s["name"] == "DIETClassifier"
+            else s
+            for s in steps
+        ]
     if variant == "stock-crf":  # stock, with our CRF extractor instead of DIET's
         steps = copy.deepcopy(STOCK_PIPELINE)
         steps[5]["entity_recognition"] = False
@@ -179,7 +197,7 @@ def main() -> int:
         "--variants",
         default="ours,stock",
         help="comma list of: ours, stock, no-folding, with-char, syllables, "
-        "diet-1x128, stock-crf",
+        "diet-1x128, stock-crf, logreg, diet-hidden",
     )
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--worker", help=argparse.SUPPRESS)

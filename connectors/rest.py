@@ -6,18 +6,37 @@ missing message on as None, and lets NUL bytes through to the tracker store
 (/webhooks/rest/webhook) and behaviour, and answers 400 with a reason for
 anything it cannot accept. Message text is NFC-normalised and control
 characters become spaces; nothing else of what the citizen typed is changed.
+
+REST cannot push, so an officer's reply to a REST conversation (services.outbound)
+waits in the database; the next response to that sender carries it, before the
+bot's own messages (each marked ``"custom": {"from_officer": true}``).
+
+The REST channel is always on, so it also runs, in the Rasa server, the loop that
+delivers officers' replies for push channels whose sender is registered in this
+process (Zalo) but were written from another process (the officer console):
+``services.outbound.delivery_loop`` every ``OUTBOUND_INTERVAL`` seconds (3).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import os
 import re
-from typing import Any, Dict
+from typing import Any, Awaitable, Callable, Dict
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
+from sanic import Blueprint
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
+from services import outbound
 from vietnamese.text import sanitize
+
+logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 20_000
 MAX_SENDER_CHARS = 128
@@ -73,3 +92,58 @@ class RestInput(RasaRestInput):
         ):
             raise InvalidUsage("'metadata.unit' must be a unit code")
         return metadata
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        """Rasa's REST blueprint, plus officers' waiting replies in each answer."""
+        blueprint = super().blueprint(on_new_message)
+
+        # a plain function: Sanic's blueprint takes a bound method for a decorator
+        async def with_officer_messages(
+            request: Request, response: HTTPResponse
+        ) -> HTTPResponse | None:
+            return await self._with_officer_messages(request, response)
+
+        blueprint.middleware(with_officer_messages, attach_to="response")
+
+        async def start_delivery(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+            interval = float(os.environ.get("OUTBOUND_INTERVAL", "3"))
+            app.ctx.outbound_delivery = loop.create_task(
+                outbound.delivery_loop(interval)
+            )
+
+        async def stop_delivery(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+            task = getattr(app.ctx, "outbound_delivery", None)
+            if task is not None:
+                task.cancel()
+
+        blueprint.listener(start_delivery, "after_server_start")
+        blueprint.listener(stop_delivery, "before_server_stop")
+        return blueprint
+
+    async def _with_officer_messages(
+        self, request: Request, response: HTTPResponse
+    ) -> HTTPResponse | None:
+        if (
+            request.method != "POST"
+            or not request.path.endswith("/webhook")
+            or not isinstance(response, HTTPResponse)
+            or response.status != 200
+            or not (response.content_type or "").startswith("application/json")
+        ):
+            return None
+        try:
+            sender = _body(request).get("sender")
+            waiting = outbound.take_pending(self.name(), sender) if sender else []
+        except Exception:  # never lose the bot's answer over the officers' outbox
+            logger.exception("Could not read waiting officer messages")
+            return None
+        if not waiting:
+            return None
+        messages = json.loads(response.body or b"[]")
+        return HTTPResponse(
+            json.dumps(waiting + messages, ensure_ascii=False),
+            status=200,
+            content_type="application/json",
+        )

@@ -120,3 +120,32 @@ def db_engine(database_url: str) -> Iterator[Engine]:
     from services import db
 
     yield db.engine(database_url)
+
+
+# ---- encryption keys and a fixed clock for the citizen services -----------------
+
+
+@pytest.fixture
+def crypto_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """Test keys in a temporary key directory (never the project's var/keys)."""
+    from services import crypto
+
+    monkeypatch.delenv("TIP_KEYS", raising=False)
+    monkeypatch.delenv("INDEX_KEY", raising=False)
+    keys_dir = tmp_path / "keys"
+    monkeypatch.setattr(crypto, "KEYS_DIR", keys_dir)
+    monkeypatch.setattr(crypto, "KEYS_FILE", keys_dir / "tip_keys")
+    monkeypatch.setattr(crypto, "INDEX_KEY_FILE", keys_dir / "index_key")
+    crypto.reset()
+    yield keys_dir
+    crypto.reset()
+
+
+@pytest.fixture
+def privacy_restored() -> Iterator[None]:
+    """Undo services.privacy.install() after a test that starts a component
+    installing it, so later tests see their log lines as written."""
+    from services import privacy
+
+    yield
+    privacy.uninstall()

@@ -21,6 +21,8 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 
+pytestmark = pytest.mark.usefixtures("crypto_keys", "privacy_restored")
+
 
 @pytest.fixture
 def domain() -> Domain:
@@ -111,3 +113,115 @@ def test_redis_lock_store_orders_across_processes(
 def test_password_is_hidden_in_logs() -> None:
     described = stores.describe_url("postgresql://user:s3cret@db:5432/app")
     assert "s3cret" not in described and "user" in described
+
+
+# ---- event data encrypted at rest --------------------------------------------------
+
+SECRETS = ("0912345678", "079201001234", "Ông Tư bán ma túy ở hẻm 9")
+
+
+def test_event_data_is_encrypted_at_rest(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, domain: Domain, tmp_path: Path
+) -> None:
+    from sqlalchemy import text
+
+    monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    store = stores.EnvTrackerStore(domain=domain)
+    sender = f"test-{uuid.uuid4()}"
+    tracker = DialogueStateTracker(sender, domain.slots)
+    message = f"{SECRETS[2]}, sđt {SECRETS[0]}, cccd {SECRETS[1]}"
+    tracker.update(UserUttered(message, {"name": "report_crime"}))
+    tracker.update(SlotSet("procedure", "passport"))
+
+    async def save_and_load() -> DialogueStateTracker:
+        await store.save(tracker)
+        loaded = await store.retrieve(sender)
+        assert loaded is not None
+        return loaded
+
+    loaded = asyncio.run(save_and_load())
+    assert loaded.latest_message.text == message
+    assert loaded.get_slot("procedure") == "passport"
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT type_name, intent_name, data FROM events WHERE sender_id = :s"
+            ),
+            {"s": sender},
+        ).all()
+    assert {"user", "slot"} <= {row.type_name for row in rows}
+    assert "report_crime" in {row.intent_name for row in rows}  # kept for queries
+    for row in rows:
+        assert row.data.startswith("v1:")
+        assert not any(secret in row.data for secret in SECRETS)
+    if database_url.startswith("sqlite"):
+        store.engine.dispose()
+        path = Path(database_url.replace("sqlite:///", ""))
+        raw = b"".join(
+            p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file()
+        )
+        assert raw and not any(s.encode() in raw for s in SECRETS)
+
+
+def test_rows_written_before_encryption_still_read(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, domain: Domain
+) -> None:
+    import json
+
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    store = stores.EnvTrackerStore(domain=domain)
+    sender = f"test-{uuid.uuid4()}"
+    with store.session_scope() as session:  # as plain Rasa wrote it
+        event = UserUttered("chào", {"name": "greet"}).as_dict()
+        session.add(
+            SQLTrackerStore.SQLEvent(
+                sender_id=sender,
+                type_name="user",
+                timestamp=event["timestamp"],
+                intent_name="greet",
+                data=json.dumps(event),
+            )
+        )
+        session.commit()
+    loaded = asyncio.run(store.retrieve(sender))
+    assert loaded is not None and loaded.latest_message.text == "chào"
+
+
+def test_rotation_reseals_old_and_plain_events(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, domain: Domain
+) -> None:
+    from sqlalchemy import text
+
+    from services import crypto
+
+    monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    store = stores.EnvTrackerStore(domain=domain)
+    sender = f"test-{uuid.uuid4()}"
+    tracker = DialogueStateTracker(sender, domain.slots)
+    tracker.update(UserUttered("số tôi 0912345678", {"name": "greet"}))
+    asyncio.run(store.save(tracker))
+    with store.engine.begin() as connection:  # one legacy plain row too
+        connection.execute(
+            text(
+                "INSERT INTO events (sender_id, type_name, timestamp, data) "
+                "VALUES (:s, 'action', 1, :d)"
+            ),
+            {"s": sender, "d": '{"event": "action", "name": "action_listen"}'},
+        )
+    old = crypto.keyring().current
+    new = crypto.add_key()
+    assert stores.rotate_events(store) >= 2
+    with store.engine.connect() as connection:
+        data = (
+            connection.execute(
+                text("SELECT data FROM events WHERE sender_id = :s"), {"s": sender}
+            )
+            .scalars()
+            .all()
+        )
+    assert all(crypto.key_id(d) == new for d in data) and old != new
+    loaded = asyncio.run(store.retrieve(sender))
+    assert loaded is not None and loaded.latest_message.text == "số tôi 0912345678"
+    assert stores.rotate_events(store) == 0

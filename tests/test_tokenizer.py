@@ -112,3 +112,14 @@ def test_very_long_message_keeps_its_beginning_and_its_question() -> None:
     assert tokens[0].text == "chào" and tokens[-1].text == "đâu"
     assert "hộ_chiếu" in lemmas(tokens)
     assert_offsets(text, tokens)
+
+
+def test_syllable_word_lemmas_ignore_entity_boundaries() -> None:
+    """Training (with entity boundaries) and inference give the same lemmas."""
+    text = "làm hộ chiếu ở đâu"
+    plain = tokenize_text(text, segmentation=SEGMENT_SYLLABLES_WITH_WORDS)
+    annotated = tokenize_text(
+        text, segmentation=SEGMENT_SYLLABLES_WITH_WORDS, boundaries=[4, 7]
+    )
+    assert lemmas(annotated) == lemmas(plain)
+    assert [t.text for t in annotated] == text.split()

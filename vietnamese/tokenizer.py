@@ -74,7 +74,11 @@ def _word_tokens(
         else:
             groups.append(list(word))
 
-    # An annotated entity boundary inside a word splits the word there.
+    # An annotated entity boundary inside a word splits the word there. Syllable
+    # tokens already end at every such boundary, and cutting the word would give
+    # training lemmas ("đăng", "ký") that inference never sees ("đăng_ký").
+    if segmentation == SEGMENT_SYLLABLES_WITH_WORDS:
+        cuts = set()
     split_groups: List[List[int]] = []
     for group in groups:
         current = [group[0]]
