@@ -11,6 +11,9 @@ MODEL := models/current.tar.gz
 TRAIN_INPUTS := config.yml domain.yml $(shell find data vietnamese -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 ACTIONS_PORT ?= 5055
 RASA_PORT ?= 5005
+CONSOLE_PORT ?= 8080
+# the sample unit whose sample applications `make seed` loads
+SAMPLE_UNIT ?= XA-XUANHUONG
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -54,6 +57,8 @@ migrate: setup
 seed: migrate
 	@echo "==> Knowledge content (knowledge/ -> database)"
 	$(PY) -m services.loader
+	@echo "==> Sample applications (knowledge/applications_sample.csv, unit $(SAMPLE_UNIT))"
+	$(PY) -m services.applications seed --unit $(SAMPLE_UNIT)
 
 # ---- model ------------------------------------------------------------------
 # Retrained only when an input is newer than the model.
@@ -66,13 +71,15 @@ train: $(MODEL)
 
 # ---- run ----------------------------------------------------------------------
 run: setup migrate seed $(MODEL)
-	@echo "==> Starting the action server (:$(ACTIONS_PORT)) and Rasa (:$(RASA_PORT)). Ctrl-C stops both."
+	@echo "==> Starting the action server (:$(ACTIONS_PORT)), Rasa (:$(RASA_PORT)) and the officer API (:$(CONSOLE_PORT)). Ctrl-C stops all."
 	@token="$${RASA_API_TOKEN:-$$(cat var/api_token)}"; \
 	$(RASA) run actions --port $(ACTIONS_PORT) & actions=$$!; \
 	$(RASA) run --model $(MODEL) --enable-api --auth-token "$$token" \
 	  --port $(RASA_PORT) --credentials credentials.yml --endpoints endpoints.yml & rasa=$$!; \
-	trap 'kill $$actions $$rasa 2>/dev/null; wait; echo "==> Stopped."' INT TERM; \
-	wait -n $$actions $$rasa; status=$$?; kill $$actions $$rasa 2>/dev/null; wait; exit $$status
+	CONSOLE_PORT=$(CONSOLE_PORT) $(PY) -m console.api & console=$$!; \
+	trap 'kill $$actions $$rasa $$console 2>/dev/null; wait; echo "==> Stopped."' INT TERM; \
+	wait -n $$actions $$rasa $$console; status=$$?; \
+	kill $$actions $$rasa $$console 2>/dev/null; wait; exit $$status
 
 shell: setup seed $(MODEL)
 	@$(RASA) run actions --port $(ACTIONS_PORT) >var/actions-shell.log 2>&1 & actions=$$!; \

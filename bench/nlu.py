@@ -97,12 +97,11 @@ def pipeline(variant: str) -> List[Dict[str, Any]]:
             else s
             for s in steps
         ]
-    if variant == "diet-hidden":  # a hidden layer and wider embeddings in DIET
+    if variant == "diet-flat":  # DIET without its hidden layer (before 2026-11-29)
         return [
             {
-                **s,
-                "hidden_layers_sizes": {"text": [256], "label": []},
-                "embedding_dimension": 64,
+                **{k: v for k, v in s.items() if k != "hidden_layers_sizes"},
+                "embedding_dimension": 20,
             }
             if s["name"] == "DIETClassifier"
             else s
@@ -197,7 +196,7 @@ def main() -> int:
         "--variants",
         default="ours,stock",
         help="comma list of: ours, stock, no-folding, with-char, syllables, "
-        "diet-1x128, stock-crf, logreg, diet-hidden",
+        "diet-1x128, stock-crf, logreg, diet-flat",
     )
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--worker", help=argparse.SUPPRESS)

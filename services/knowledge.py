@@ -148,10 +148,14 @@ def split_messages(
 def legal_basis_line(bases: Iterable[str | None]) -> str | None:
     """ "Căn cứ: A; B" from the facts' bases, each instrument once."""
     seen: List[str] = []
+    instruments: Set[str] = set()
     for basis in bases:
         for part in (basis or "").split(";"):
             part = part.strip().rstrip(".")
-            if part and part not in seen:
+            # "TT 73/2024 (sửa bởi ...)" and "TT 73/2024 (cũ)" name one instrument
+            instrument = re.sub(r"\s*\([^)]*\)", "", part).strip().casefold()
+            if part and instrument not in instruments:
+                instruments.add(instrument)
                 seen.append(part)
     return f"Căn cứ: {'; '.join(seen)}." if seen else None
 

@@ -11,7 +11,12 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sanic import Sanic
 from sqlalchemy.engine import Engine
+
+# Sanic rewrites its protocol methods when an app starts ("touchup"); in test
+# mode it keeps the originals, so several apps can start in one test process.
+Sanic.test_mode = True
 
 
 @pytest.fixture
