@@ -23,7 +23,6 @@ from actions.forms_base import ValidatedForm, Verdict, folded_words
 from services import dates, menu
 from services.procedures import INTENT_BY_PROCEDURE
 from services.validation import find_phone, mask_phone
-from vietnamese.text import strip_diacritics
 
 # What can be booked, in the order the buttons show them.
 BOOKABLE = (
@@ -103,19 +102,22 @@ def request_kind(text: str) -> str:
 
 
 def parse_booking_code(text: str) -> str | None:
-    """The booking code in a message: a 6-character code with a digit anywhere
-    in it ("hủy lịch K7M2QX"), or a message that is only a code ("kqmpwx")."""
-    upper = (text or "").upper()
-    tokens = re.findall(r"[A-Z0-9]+", strip_diacritics(upper))
-    # a word that lost its diacritics is not a code: compare with the original
-    plain = set(re.findall(r"[A-Z0-9]+", upper))
-    codes = [t for t in tokens if t in plain and _CODE_RE.fullmatch(t)]
-    with_digit = [t for t in codes if any(c.isdigit() for c in t)]
-    if with_digit:
-        return with_digit[0]
-    if len(tokens) == 1 and codes:
-        return codes[0]
-    legacy = _LEGACY_CODE_RE.search(upper)
+    """The booking code in a message: a 6-character code with a digit or written
+    in capitals, as printed ("hủy lịch K7M2QX", "đổi lịch LTPYUA"), or a message
+    that is only a code ("ltpyua")."""
+    text = text or ""
+    words = re.findall(r"\w+", text)
+    codes = [
+        word
+        for word in re.findall(r"[A-Za-z0-9]+", text)
+        if _CODE_RE.fullmatch(word.upper()) and word in words  # not a word's part
+    ]
+    printed = [c for c in codes if c.isupper() or any(ch.isdigit() for ch in c)]
+    if printed:
+        return printed[0].upper()
+    if len(words) == 1 and codes:
+        return codes[0].upper()
+    legacy = _LEGACY_CODE_RE.search(text.upper())
     return legacy.group(1) if legacy else None
 
 

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import booking, status, tips
-from actions.common import unit_code
+from actions.common import LOCATION_ANSWERS, answer_pending_location, find_unit
 
 # every slot a form fills: left behind when a form is stopped from outside
 ALL_FORM_SLOTS = sorted(
@@ -35,39 +35,53 @@ def stop_form_events(tracker: Tracker) -> List[EventType]:
     ]
 
 
+ACTION = "action_request_handoff"
+
+
+def respond(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """Queue the conversation at its unit; without a known unit, ask for the
+    commune/ward first (actions/common.py find_unit) and queue on the answer."""
+    from services import handoff
+    from services.errors import ServiceError
+
+    unit, events = find_unit(tracker, dispatcher, ACTION, "human_handoff")
+    if unit is None:
+        return events
+    channel = tracker.get_latest_input_channel() or "rest"
+    try:
+        ticket = handoff.request_handoff(tracker.sender_id, unit.code, channel)
+    except ServiceError as error:
+        dispatcher.utter_message(text=error.citizen_message)
+        return events
+    if ticket.open_now:
+        dispatcher.utter_message(
+            response="utter_handoff_queued",
+            position=ticket.position,
+            wait=ticket.expected_wait_minutes,
+            hours=ticket.hours_text,
+        )
+    else:
+        dispatcher.utter_message(
+            response="utter_handoff_closed", hours=ticket.hours_text
+        )
+    return events
+
+
+LOCATION_ANSWERS[ACTION] = respond
+
+
 class ActionRequestHandoff(Action):
     def name(self) -> str:
-        return "action_request_handoff"
+        return ACTION
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        from services import handoff
-        from services.errors import ServiceError
-
         events = stop_form_events(tracker)
-        unit = unit_code(tracker)
-        if unit is None:
-            dispatcher.utter_message(response="utter_handoff_no_unit")
-            return events
-        channel = tracker.get_latest_input_channel() or "rest"
-        try:
-            ticket = handoff.request_handoff(tracker.sender_id, unit, channel)
-        except ServiceError as error:
-            dispatcher.utter_message(text=error.citizen_message)
-            return events
-        if ticket.open_now:
-            dispatcher.utter_message(
-                response="utter_handoff_queued",
-                position=ticket.position,
-                wait=ticket.expected_wait_minutes,
-                hours=ticket.hours_text,
-            )
-        else:
-            dispatcher.utter_message(
-                response="utter_handoff_closed", hours=ticket.hours_text
-            )
-        return events
+        pending = answer_pending_location(dispatcher, tracker, ACTION)
+        if pending is not None:
+            return [*events, *pending]
+        return [*events, *respond(dispatcher, tracker)]
 
 
 class ActionStopForm(Action):

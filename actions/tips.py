@@ -61,6 +61,21 @@ def _answer(text: str, vocabulary: set) -> bool:
     return words in vocabulary
 
 
+def tip_unit(tracker: Tracker, where: str | None) -> str | None:
+    """Where the tip goes: the conversation's unit, else the commune/ward named
+    in "where", else the province's police (one province per deployment)."""
+    code = unit_code(tracker)
+    if code:
+        return code
+    from services.units import all_units, resolve_location
+
+    found = resolve_location(where) if where else []
+    if len(found) == 1:
+        return found[0].code
+    provinces = [unit for unit in all_units() if unit.level == "tinh"]
+    return provinces[0].code if len(provinces) == 1 else None
+
+
 def emergency_first(dispatcher: CollectingDispatcher, text: str) -> None:
     for line in emergency.reply(text):
         dispatcher.utter_message(text=line)
@@ -277,7 +292,7 @@ class ActionSubmitTip(Action):
             if slot("tip_contact_wanted") is True:
                 contact = {"name": slot("full_name"), "phone": slot("phone")}
             reference = tips.file_tip(
-                unit_code(tracker),
+                tip_unit(tracker, slot("tip_where")),
                 slot("tip_what"),
                 slot("tip_where"),
                 slot("tip_when"),

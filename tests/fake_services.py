@@ -275,13 +275,19 @@ def request_handoff(
 class UnitInfo:
     code: str
     name: str
+    level: str = "xa"
 
 
 UNITS = {
+    "TINH-BINHDUONG": UnitInfo("TINH-BINHDUONG", "Công an tỉnh Bình Dương", "tinh"),
     "XA-DIAN": UnitInfo("XA-DIAN", "Công an phường Dĩ An"),
     "XA-TANDONGHIEP-1": UnitInfo("XA-TANDONGHIEP-1", "Công an phường Tân Đông Hiệp"),
     "XA-TANDONGHIEP-2": UnitInfo("XA-TANDONGHIEP-2", "Công an xã Tân Đông Hiệp"),
 }
+
+
+def all_units() -> List[UnitInfo]:
+    return list(UNITS.values())
 
 
 def get_unit(code: str | None) -> UnitInfo | None:
@@ -322,7 +328,7 @@ _MODULES = {
     ],
     "tips": ["TipNotFound", "file_tip", "add_to_tip"],
     "handoff": ["QueueTicket", "request_handoff"],
-    "units": ["UnitInfo", "get_unit", "resolve_location"],
+    "units": ["UnitInfo", "all_units", "get_unit", "resolve_location"],
 }
 
 
@@ -350,7 +356,11 @@ def reset() -> None:
 def install() -> None:
     """Put the fakes in place of the real modules (for a whole process)."""
     import services
+    from actions import common
 
     for qualified, module in modules().items():
         sys.modules[qualified] = module
         setattr(services, qualified.split(".")[1], module)
+    # actions/common.py binds the unit look-ups at import
+    common.get_unit = get_unit  # type: ignore[assignment]
+    common.resolve_location = resolve_location  # type: ignore[assignment]

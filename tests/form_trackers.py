@@ -88,13 +88,16 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
     """The fake citizen services (tests/fake_services.py) in place of the real
     ones for one test, with today frozen at Sunday 29/11/2026 10:00."""
     import services
-    from actions import booking
+    from actions import booking, common
     from tests import fake_services
 
     fake_services.reset()
     for name, module in fake_services.modules().items():
         monkeypatch.setitem(sys.modules, name, module)
         monkeypatch.setattr(services, name.split(".")[1], module, raising=False)
+    # actions/common.py binds the unit look-ups at import
+    monkeypatch.setattr(common, "get_unit", fake_services.get_unit)
+    monkeypatch.setattr(common, "resolve_location", fake_services.resolve_location)
     monkeypatch.setattr(booking, "_today", lambda: NOW.date())
     monkeypatch.setattr(booking, "_now", lambda: NOW)
     yield fake_services

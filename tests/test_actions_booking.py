@@ -35,6 +35,8 @@ def validate(text: str, slot: str, slots: Dict[str, Any] | None = None) -> Any:
         ("hủy lịch hẹn K7M2QX giúp em", "K7M2QX"),
         ("huy lich k7m2qx", "K7M2QX"),
         ("kqmpwx", "KQMPWX"),
+        ("đổi lịch hẹn LTPYUA", "LTPYUA"),
+        ("huy lich hen ltpyua", None),  # lower case inside a sentence: a word?
         ("huy lich hen LH2511207", "LH2511207"),
         ("hủy lịch của Nguyễn Văn An", None),
         ("huy lich cua nguyen van an", None),

@@ -30,12 +30,24 @@ def test_out_of_hours(fakes: Any) -> None:  # noqa: F811
     assert dispatcher.messages[0]["response"] == "utter_handoff_closed"
 
 
-def test_without_a_unit(fakes: Any) -> None:  # noqa: F811
-    _, dispatcher = run(
+def test_without_a_unit_the_ward_is_asked_then_the_answer_queues(
+    fakes: Any,  # noqa: F811
+) -> None:
+    events, dispatcher = run(
         ActionRequestHandoff(), form_tracker("gặp cán bộ", "human_handoff")
     )
-    assert dispatcher.messages[0]["response"] == "utter_handoff_no_unit"
+    assert "xã/phường nào" in dispatcher.messages[0]["text"]
+    assert slot_events(events) == {"awaiting_location": "action_request_handoff"}
     assert fakes.HANDOFFS == []
+    reply = form_tracker(
+        "phuong di an",
+        "nlu_fallback",
+        slots={"awaiting_location": "action_request_handoff"},
+    )
+    events, dispatcher = run(ActionRequestHandoff(), reply)
+    assert fakes.HANDOFFS[0]["unit"] == "XA-DIAN"
+    assert dispatcher.messages[0]["response"] == "utter_handoff_queued"
+    assert slot_events(events) == {"unit": "XA-DIAN", "awaiting_location": None}
 
 
 def test_handoff_in_a_form_leaves_it(fakes: Any) -> None:  # noqa: F811

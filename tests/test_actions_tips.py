@@ -141,3 +141,21 @@ def test_addition_by_reference(fakes: Any) -> None:  # noqa: F811
         form_tracker("", slots={**added, "tip_reference": "TB-QXZZZZZZ"}),
     )
     assert "không tìm thấy tin báo" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("where", "unit"),
+    [
+        ("số 12 đường Trần Hưng Đạo, phường Dĩ An", "XA-DIAN"),
+        ("quán nét đầu hẻm", "TINH-BINHDUONG"),  # unknown: the province
+    ],
+)
+def test_a_tip_without_a_known_unit_still_reaches_one(
+    fakes: Any,  # noqa: F811
+    where: str,
+    unit: str,
+) -> None:
+    slots = {**FILLED, "tip_where": where, "tip_contact_wanted": False}
+    _, dispatcher = run(ActionSubmitTip(), form_tracker("", slots=slots))
+    reference = dispatcher.messages[0]["reference"]
+    assert fakes.TIPS[reference]["unit"] == unit
