@@ -81,7 +81,7 @@ class ActionLookupApplication(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        from services import applications
+        from services.applications import lookup
         from services.errors import ServiceError
 
         code, phone = tracker.get_slot("application_code"), tracker.get_slot("phone")
@@ -91,7 +91,7 @@ class ActionLookupApplication(Action):
         if not code or not phone:
             return reset  # the form was left before the end
         try:
-            view = applications.lookup(code, phone, tracker.sender_id)
+            view = lookup(code, phone, tracker.sender_id)
         except ServiceError as error:
             dispatcher.utter_message(
                 text=error.citizen_message,

@@ -13,7 +13,7 @@ import re
 from typing import Any, ClassVar, Dict, FrozenSet, List, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -288,11 +288,18 @@ class ActionSubmitTip(Action):
                 return reset
             if any(slot(name) is None for name in NEW_SLOTS):
                 return reset
+            unit = tip_unit(tracker, slot("tip_where"))
+            if unit is None:  # nowhere to send it yet: ask the place again
+                dispatcher.utter_message(
+                    text="Dạ, em chưa biết việc này thuộc xã/phường nào để chuyển "
+                    "đúng đơn vị ạ."
+                )
+                return [SlotSet("tip_where", None), FollowupAction("tip_form")]
             contact = None
             if slot("tip_contact_wanted") is True:
                 contact = {"name": slot("full_name"), "phone": slot("phone")}
             reference = tips.file_tip(
-                tip_unit(tracker, slot("tip_where")),
+                unit,
                 slot("tip_what"),
                 slot("tip_where"),
                 slot("tip_when"),

@@ -1,6 +1,7 @@
 """tip_form: anonymous first, evidence from attachments, danger first; the
 submit action and additions by reference, on fake services."""
 
+import sys
 from typing import Any
 
 import pytest
@@ -159,3 +160,15 @@ def test_a_tip_without_a_known_unit_still_reaches_one(
     _, dispatcher = run(ActionSubmitTip(), form_tracker("", slots=slots))
     reference = dispatcher.messages[0]["reference"]
     assert fakes.TIPS[reference]["unit"] == unit
+
+
+def test_a_tip_with_nowhere_to_go_asks_the_place_again(
+    fakes: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys.modules["services.units"], "all_units", lambda: [])
+    slots = {**FILLED, "tip_where": "quán nét", "tip_contact_wanted": False}
+    events, dispatcher = run(ActionSubmitTip(), form_tracker("", slots=slots))
+    assert "xã/phường nào" in dispatcher.messages[0]["text"]
+    assert slot_events(events) == {"tip_where": None}
+    assert events[-1]["event"] == "followup" and fakes.TIPS == {}
