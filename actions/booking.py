@@ -222,7 +222,7 @@ class ValidateAppointmentForm(ValidatedForm):
             )
         return Verdict.refuse(
             "Dạ, em chưa tìm thấy xã/phường này. Anh/chị nhập lại tên xã/phường "
-            "(tên mới hay tên cũ trước sáp nhập đều được), ví dụ: phường Dĩ An."
+            "(tên mới hay tên cũ trước sáp nhập đều được) ạ."
         )
 
     def check_appointment_date(
@@ -364,6 +364,16 @@ class ActionAskAppointmentProcedure(Action):
         return []
 
 
+def offered_this_turn(tracker: Tracker) -> bool:
+    """Whether a reply since the citizen's last message already had buttons."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and (event.get("data") or {}).get("buttons"):
+            return True
+    return False
+
+
 class ActionAskAppointmentTime(Action):
     """The free slots of the chosen day as buttons (morning or afternoon only
     when the citizen said "sáng"/"chiều")."""
@@ -374,6 +384,8 @@ class ActionAskAppointmentTime(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        if offered_this_turn(tracker):
+            return []  # the refusal just offered the nearest free times
         unit = tracker.get_slot("appointment_unit")
         day_text = tracker.get_slot("appointment_date")
         if not unit or not day_text:

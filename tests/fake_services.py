@@ -1,12 +1,13 @@
-"""Stand-ins for the citizen services other branches write (interfaces.md §2,
-§8): services.booking, applications, tips, handoff, errors and units.
+"""Stand-ins for the citizen services (interfaces.md §2, §8):
+services.booking, applications, tips, handoff and units, raising the real
+services.errors.
 
-The action tests install them with :func:`install`; ``python -m
-tests.fake_action_server`` starts the action server on them, so the e2e test
-stories can run before those branches are merged. They follow the interface's
-names and signatures; their behaviour is the smallest that exercises every
-branch of the actions: 09:00 is always full, weekends are closed, one known
-application, one known unit name with two namesakes.
+The action tests use them through the ``fakes`` fixture (tests/form_trackers.py),
+so they need no database; ``python -m tests.fake_action_server`` serves the
+actions on them (units stay real there). They follow the services' names and
+signatures; their behaviour is the smallest that exercises every branch of the
+actions: 09:00 is always full, weekends are closed, one known application, one
+known unit name with two namesakes.
 """
 
 from __future__ import annotations
@@ -17,19 +18,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, List
 
+# the real errors: the actions catch them
+from services.errors import (
+    ApplicationNotFound,
+    BookingNotFound,
+    LookupLocked,
+    SlotFull,
+    TipNotFound,
+)
+
 FULL_AT = time(9, 0)
 KNOWN_APPLICATION = ("HS20251234", "+84912345678")
 HOURS_TEXT = "Thứ Hai – Thứ Sáu: 7h30–11h30, 13h30–17h"
-
-
-# ---- services.errors ---------------------------------------------------------------
-class ServiceError(Exception):
-    citizen_message = "Dạ, hệ thống đang bận, anh/chị thử lại sau ạ."
-
-    def __init__(self, citizen_message: str | None = None) -> None:
-        super().__init__(citizen_message or self.citizen_message)
-        if citizen_message:
-            self.citizen_message = citizen_message
 
 
 # ---- services.booking --------------------------------------------------------------
@@ -51,24 +51,6 @@ class Booking:
     start: time
     status: str = "booked"
     phone: str = ""
-
-
-class SlotFull(ServiceError):
-    citizen_message = "Dạ, khung giờ này vừa kín chỗ ạ."
-
-    def __init__(self, nearest: List[Slot]) -> None:
-        super().__init__()
-        self.nearest = nearest
-
-
-class NotBookable(ServiceError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"Dạ, không đặt được lịch: {reason}.")
-        self.reason = reason
-
-
-class BookingNotFound(ServiceError):
-    citizen_message = "Dạ, không tìm thấy lịch hẹn với mã và số điện thoại này ạ."
 
 
 def _code_digits(number: int, width: int) -> str:
@@ -177,22 +159,6 @@ class ApplicationView:
     next_step: str
 
 
-class ApplicationNotFound(ServiceError):
-    citizen_message = (
-        "Dạ, em không tìm thấy hồ sơ với mã và số điện thoại này. "
-        "Anh/chị kiểm tra lại giúp em ạ."
-    )
-
-
-class LookupLocked(ServiceError):
-    def __init__(self, until: datetime) -> None:
-        super().__init__(
-            f"Dạ, anh/chị đã nhập sai nhiều lần, vui lòng thử lại sau "
-            f"{until.strftime('%H:%M')} ạ."
-        )
-        self.until = until
-
-
 WRONG_TRIES: Dict[str, int] = {}
 
 
@@ -210,8 +176,6 @@ def lookup(
 
 
 # ---- services.tips -----------------------------------------------------------------
-class TipNotFound(ServiceError):
-    citizen_message = "Dạ, em không tìm thấy tin báo với mã này ạ."
 
 
 TIPS: Dict[str, Dict[str, Any]] = {}
@@ -307,26 +271,17 @@ def resolve_location(text: str) -> List[UnitInfo]:
 
 # ---- installing them -----------------------------------------------------------------
 _MODULES = {
-    "errors": ["ServiceError"],
     "booking": [
         "Slot",
         "Booking",
-        "SlotFull",
-        "NotBookable",
-        "BookingNotFound",
         "available_slots",
         "nearest_free",
         "book",
         "cancel",
         "move",
     ],
-    "applications": [
-        "ApplicationView",
-        "ApplicationNotFound",
-        "LookupLocked",
-        "lookup",
-    ],
-    "tips": ["TipNotFound", "file_tip", "add_to_tip"],
+    "applications": ["ApplicationView", "lookup"],
+    "tips": ["file_tip", "add_to_tip"],
     "handoff": ["QueueTicket", "request_handoff"],
     "units": ["UnitInfo", "all_units", "get_unit", "resolve_location"],
 }
@@ -354,13 +309,13 @@ def reset() -> None:
 
 
 def install() -> None:
-    """Put the fakes in place of the real modules (for a whole process)."""
+    """Put the fakes of the SERVICES modules in place of the real ones for a
+    whole process (the action server); units stay real: they need the seeded
+    database (make seed), as the other actions do."""
     import services
-    from actions import common
 
     for qualified, module in modules().items():
+        if qualified == "services.units":
+            continue
         sys.modules[qualified] = module
         setattr(services, qualified.split(".")[1], module)
-    # actions/common.py binds the unit look-ups at import
-    common.get_unit = get_unit  # type: ignore[assignment]
-    common.resolve_location = resolve_location  # type: ignore[assignment]

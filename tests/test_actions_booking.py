@@ -12,6 +12,7 @@ from actions.booking import (
     parse_booking_code,
     request_kind,
 )
+from services.errors import NotBookable
 from tests.form_trackers import fakes, form_tracker, run, slot_events  # noqa: F401
 
 FORM = "appointment_form"
@@ -220,7 +221,7 @@ def test_submit_books_and_clears_personal_data(fakes: Any) -> None:  # noqa: F81
 def test_submit_on_a_slot_taken_meanwhile_asks_the_time_again(fakes: Any) -> None:  # noqa: F811
     slots = {**BOOKED, "appointment_time": "09:00"}
     events, dispatcher = run(ActionSubmitAppointment(), form_tracker("", slots=slots))
-    assert "vừa kín chỗ" in dispatcher.messages[0]["text"]
+    assert "đã kín chỗ" in dispatcher.messages[0]["text"]
     assert slot_events(events) == {"appointment_time": None}
     assert events[-1] == {
         "event": "followup",
@@ -299,10 +300,22 @@ def test_submit_on_a_day_no_longer_bookable_asks_the_date_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def closed(*args: Any, **kwargs: Any) -> Any:
-        raise fakes.NotBookable("holiday")
+        raise NotBookable("holiday")
 
     monkeypatch.setattr(sys.modules["services.booking"], "book", closed)
     events, dispatcher = run(ActionSubmitAppointment(), form_tracker("", slots=BOOKED))
-    assert "không đặt được lịch" in dispatcher.messages[0]["text"]
+    assert "ngày nghỉ lễ" in dispatcher.messages[0]["text"]
     assert slot_events(events) == {"appointment_date": None, "appointment_time": None}
     assert events[-1]["event"] == "followup"
+
+
+def test_no_second_list_of_times_after_the_nearest_were_offered(
+    fakes: Any,  # noqa: F811
+) -> None:
+    slots = {**CHOSEN, "appointment_date": "2026-11-30"}
+    tracker = form_tracker("9h", form=FORM, requested="appointment_time", slots=slots)
+    tracker.events.append(
+        {"event": "bot", "text": "...", "data": {"buttons": [{"title": "09:30"}]}}
+    )
+    _, dispatcher = run(ActionAskAppointmentTime(), tracker)
+    assert dispatcher.messages == []

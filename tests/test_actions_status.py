@@ -53,7 +53,7 @@ def test_wrong_tries_then_the_lock(fakes: Any) -> None:  # noqa: F811
         assert "không tìm thấy hồ sơ" in dispatcher.messages[0]["text"]
         assert slot_events(events)["application_code"] is None
     _, dispatcher = lookup("HS20251234", "+84912345678")
-    assert "sai nhiều lần" in dispatcher.messages[0]["text"]
+    assert "nhập sai quá 5 lần" in dispatcher.messages[0]["text"]
 
 
 def test_lookup_after_cancel_does_nothing(fakes: Any) -> None:  # noqa: F811
