@@ -18,12 +18,13 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help migrate seed setup run test train shell bench lint validate pytest test-server test-nlu test-core gates lock clean
+.PHONY: help migrate seed setup run test train shell bench lint validate pytest test-server test-nlu test-core gates lock clean zalo-sim
 
 help:
 	@echo "make run    set everything up and start the assistant (REST on :$(RASA_PORT))"
 	@echo "make test   set everything up and run every check"
 	@echo "make setup | train | shell | bench | lint | validate | lock | clean"
+	@echo "make zalo-sim   chat as a Zalo citizen with the running assistant (see README)"
 
 # ---- environment -----------------------------------------------------------
 $(VENV)/.installed: requirements.txt
@@ -122,6 +123,12 @@ test: setup
 
 bench: setup
 	$(PY) bench/nlu.py
+	$(PY) bench/zalo_webhook.py
+
+# A citizen on Zalo, typed in the terminal: signed events through the real webhook
+# of the assistant started by `make run` (with the variables the simulator prints).
+zalo-sim: setup
+	$(PY) -m connectors.zalo.sim
 
 clean:
 	rm -rf results .rasa graph.html story_graph.dot

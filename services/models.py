@@ -3,7 +3,8 @@
 Each capability keeps its tables in its own module (on ``services.db.Base``)
 and adds its import here:
 knowledge_models (units, procedures, facts, forms, news, scam alerts);
-applications, audit, booking, handoff, outbound, tips (citizen services).
+applications, audit, booking, handoff, outbound, tips (citizen services);
+zalo_store (the Zalo inbox, tokens and sent messages).
 """
 
 from services import (  # noqa: F401
@@ -14,4 +15,5 @@ from services import (  # noqa: F401
     knowledge_models,
     outbound,
     tips,
+    zalo_store,
 )

@@ -1,0 +1,298 @@
+"""The durable inbox: write before acknowledging, then process in order.
+
+``InboxWriter`` batches the webhook's inserts: each request queues its row and
+waits; one writer task commits everything queued in a single transaction (one
+commit for 50 concurrent webhooks instead of 50), then wakes the worker. A
+failed commit fails every request of the batch, so none of them answers 200.
+
+``InboxWorker`` reads pending rows in arrival order and gives each conversation
+(``<oa_id>:<user_id>``) its own queue: one user's messages are handled one after
+the other, different users' side by side. A row is marked done only after its
+handler returned, so a crash re-delivers it on the next start (at least once);
+the handler makes that idempotent (the channel skips a message whose id Rasa's
+tracker already holds). No Rasa imports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Set, Tuple
+
+from services import zalo_store
+from services.zalo_store import FAILED, InboxRow
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+MAX_ATTEMPTS = 3
+RETRY_DELAYS = (1.0, 5.0)
+POLL_SECONDS = float(os.environ.get("ZALO_INBOX_POLL_SECONDS", 1.0))
+LEASE_RETRY_SECONDS = 5.0
+PURGE_EVERY = 3600.0
+
+Handler = Callable[[InboxRow], Awaitable[None]]
+
+
+class InboxWriter:
+    """Group commit of the channel's writes: inbox rows (``accept``), processed
+    marks (``finish``) and outbox records (``record_send``) queued by many
+    tasks go to the database together, in one transaction, from one thread.
+    Each call returns once its write is durable, or raises if it failed."""
+
+    def __init__(self, on_committed: Callable[[], None] | None = None) -> None:
+        self.on_committed = on_committed  # called after a commit with new rows
+        self._queue: asyncio.Queue[Tuple[Any, asyncio.Future]] | None = None
+        self._task: asyncio.Task | None = None
+        # one thread: commits never race each other (SQLite has one writer anyway)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zinbox")
+
+    async def accept(self, row: Dict[str, Any]) -> None:
+        """Make an inbox row durable (raises if the database refused it)."""
+        await self._submit(row)
+
+    async def finish(
+        self, row_id: int, status: str = zalo_store.DONE, error: str | None = None
+    ) -> None:
+        await self._submit(zalo_store.Finish(row_id, status, error))
+
+    def record_send(self, send: zalo_store.Send) -> None:
+        """Queue an outbox record without waiting: it joins the next commit
+        (usually with the row's processed mark: one commit instead of two)."""
+        done = self._enqueue(send)
+        done.add_done_callback(_log_failure)
+
+    async def _submit(self, item: Any) -> None:
+        await self._enqueue(item)
+
+    def _enqueue(self, item: Any) -> asyncio.Future:
+        if self._queue is None or self._task is None or self._task.done():
+            self._queue = asyncio.Queue()
+            self._task = asyncio.create_task(self._run(self._queue))
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((item, done))
+        return done
+
+    async def _run(self, queue: asyncio.Queue) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await queue.get()]
+            while not queue.empty() and len(batch) < MAX_BATCH:
+                batch.append(queue.get_nowait())
+            items = [item for item, _ in batch]
+            inserts = [item for item in items if isinstance(item, dict)]
+            finishes = [i for i in items if isinstance(i, zalo_store.Finish)]
+            sends = [item for item in items if isinstance(item, zalo_store.Send)]
+            try:
+                await loop.run_in_executor(
+                    self._executor, zalo_store.apply_batch, inserts, finishes, sends
+                )
+            except Exception as error:  # the database is down: nobody gets a 200
+                logger.error("Zalo inbox: write failed (%s)", type(error).__name__)
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+            if inserts and self.on_committed is not None:
+                self.on_committed()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._executor.shutdown(wait=False)
+
+
+class InboxWorker:
+    """Processes pending rows: per conversation in order, conversations in
+    parallel (at most ``concurrency`` handlers at once)."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        finish: Callable[[int, str, str | None], Awaitable[None]] | None = None,
+        gate: Callable[[], Awaitable[None]] | None = None,
+        concurrency: int = 8,
+        poll_seconds: float = POLL_SECONDS,
+        lease: zalo_store.WorkerLease | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.handler = handler
+        self.finish = finish or _finish_in_thread
+        self.gate = gate
+        self.poll_seconds = poll_seconds
+        self.sleep = sleep
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._queues: Dict[str, Deque[InboxRow]] = {}
+        self._runners: Dict[str, asyncio.Task] = {}
+        self._in_flight: Set[int] = set()
+        self._task: asyncio.Task | None = None
+        self._backlog = False
+        self._last_purge: float | None = None
+        self.lease = lease if lease is not None else zalo_store.WorkerLease()
+        self.is_leader = False
+        self.idle = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        tasks = [t for t in [self._task, *self._runners.values()] if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.to_thread(self.lease.release)
+        self.is_leader = False
+        self._runners.clear()
+        self._queues.clear()
+        self._in_flight.clear()
+
+    async def _purge_now_and_then(self) -> None:
+        """Processed rows go after a week (hourly check, by the worker only)."""
+        now = time.monotonic()
+        if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
+        try:
+            purged = await asyncio.to_thread(zalo_store.purge_processed)
+        except Exception as error:
+            logger.error("Zalo inbox: purge failed (%s)", type(error).__name__)
+            return
+        if purged:
+            logger.info("Zalo inbox: %d processed rows purged", purged)
+
+    async def _hold_lease(self) -> bool:
+        try:
+            held = await asyncio.to_thread(self.lease.acquire)
+        except Exception as error:
+            logger.error("Zalo inbox: lease check failed (%s)", type(error).__name__)
+            held = False
+        if held != self.is_leader:
+            logger.info(
+                "Zalo inbox: this process %s the inbox worker",
+                "is now" if held else "is no longer",
+            )
+            self.is_leader = held
+        return held
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            if not await self._hold_lease():  # another process works the inbox
+                await self.sleep(LEASE_RETRY_SECONDS)
+                continue
+            await self._purge_now_and_then()
+            try:
+                rows = await asyncio.to_thread(zalo_store.pending_rows, 500)
+            except Exception as error:
+                logger.error("Zalo inbox: read failed (%s)", type(error).__name__)
+                rows = []
+            fresh = [row for row in rows if row.id not in self._in_flight]
+            for row in fresh:
+                self._in_flight.add(row.id)
+                key = _queue_key(row)
+                self._queues.setdefault(key, collections.deque()).append(row)
+                runner = self._runners.get(key)
+                if runner is None or runner.done():
+                    self._runners[key] = asyncio.create_task(self._drain(key))
+            if not self._in_flight:
+                self.idle.set()
+            else:
+                self.idle.clear()
+            self._backlog = len(rows) >= 500
+            if self._backlog and fresh:
+                continue  # more are waiting
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    async def _drain(self, key: str) -> None:
+        queue = self._queues[key]
+        while queue:
+            row = queue[0]
+            await self._process(row)
+            queue.popleft()
+            self._in_flight.discard(row.id)
+            if self._backlog:
+                self.wake()
+        self._queues.pop(key, None)
+        self._runners.pop(key, None)
+        if not self._in_flight:
+            self.idle.set()
+
+    async def _process(self, row: InboxRow) -> None:
+        attempts = row.attempts
+        while True:
+            try:
+                if self.gate is not None:
+                    await self.gate()
+                async with self._semaphore:
+                    await self.handler(row)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                reason = type(error).__name__
+                # the type only: a message could carry the citizen's words
+                logger.error("Zalo inbox: row %s failed (%s)", row.id, reason)
+                logger.debug("Zalo inbox: row %s traceback", row.id, exc_info=True)
+                try:
+                    attempts = await asyncio.to_thread(
+                        zalo_store.record_attempt, row.id, reason
+                    )
+                except Exception:
+                    attempts += 1
+                if attempts >= MAX_ATTEMPTS:
+                    await self._finish(row, FAILED, reason)
+                    return
+                await self.sleep(RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1])
+                continue
+            await self._finish(row)
+            return
+
+    async def _finish(
+        self, row: InboxRow, status: str = zalo_store.DONE, error: str | None = None
+    ) -> None:
+        for delay in (0.5, 2.0, 5.0, 10.0):
+            try:
+                await self.finish(row.id, status, error)
+                return
+            except Exception as failure:  # handled, but not marked: retry the mark
+                logger.error(
+                    "Zalo inbox: cannot mark row %s (%s)",
+                    row.id,
+                    type(failure).__name__,
+                )
+                await self.sleep(delay)
+        # left pending: processed again after a restart; the handler is idempotent
+
+
+def _log_failure(done: asyncio.Future) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        logger.error("Zalo outbox: record lost (%s)", type(done.exception()).__name__)
+
+
+async def _finish_in_thread(row_id: int, status: str, error: str | None) -> None:
+    await asyncio.to_thread(zalo_store.finish_row, row_id, status, error)
+
+
+def _queue_key(row: InboxRow) -> str:
+    # echoes wait a little (our own send may not be recorded yet): their own queue
+    prefix = "echo|" if row.kind == zalo_store.KIND_ECHO else ""
+    return prefix + row.sender_id
+
+
+def summary(rows: List[InboxRow]) -> Dict[str, int]:
+    """Counts per event name (for logs: never the payloads)."""
+    return dict(collections.Counter(row.event_name for row in rows))

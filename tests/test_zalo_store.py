@@ -1,0 +1,126 @@
+"""The Zalo channel's storage (SQLite and PostgreSQL): inbox dedupe and order,
+payloads dropped once processed, token rows, one worker per database."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import List
+
+from connectors.zalo.inbox import InboxWorker
+from services import zalo_store
+from services.zalo_store import InboxRow, TokenRecord, WorkerLease, utcnow
+
+
+def row(key: str, user: str = "u1", kind: str = "message") -> dict:
+    return {
+        "oa_id": "oa1",
+        "dedupe_key": key,
+        "event_name": "user_send_text",
+        "user_id": user,
+        "kind": kind,
+        "payload": '{"text": "bí mật"}',
+    }
+
+
+def test_inbox_dedupes_and_keeps_order(database_url: str) -> None:
+    zalo_store.insert_inbox([row("m:1"), row("m:2"), row("m:1")])
+    zalo_store.insert_inbox([row("m:2"), row("m:3", user="u2")])
+    pending = zalo_store.pending_rows()
+    assert [(r.user_id, r.sender_id) for r in pending] == [
+        ("u1", "oa1:u1"),
+        ("u1", "oa1:u1"),
+        ("u2", "oa1:u2"),
+    ]
+    assert [r.id for r in pending] == sorted(r.id for r in pending)
+    zalo_store.finish_row(pending[0].id)
+    assert [r.id for r in zalo_store.pending_rows()] == [p.id for p in pending[1:]]
+    assert zalo_store.record_attempt(pending[1].id, "Boom") == 1
+    assert zalo_store.record_attempt(pending[1].id, "Boom") == 2
+    zalo_store.finish_row(pending[1].id, zalo_store.FAILED, "Boom")
+    assert zalo_store.inbox_counts() == {"done": 1, "failed": 1, "pending": 1}
+    from sqlalchemy import select
+
+    table = zalo_store.ZaloInbox.__table__
+    with zalo_store.channel_engine().connect() as connection:
+        payloads = dict(connection.execute(select(table.c.id, table.c.payload)).all())
+    assert payloads[pending[0].id] is None and payloads[pending[1].id] is None
+    assert payloads[pending[2].id] == '{"text": "bí mật"}'
+
+
+def test_token_rows_are_replaced_whole(database_url: str) -> None:
+    assert zalo_store.load_tokens("oa1") is None
+    first = TokenRecord("a1", "r1", utcnow(), "seed")
+    zalo_store.save_tokens("oa1", first)
+    second = TokenRecord("a2", "r2", None, "seed")
+    zalo_store.save_tokens("oa1", second)
+    assert zalo_store.load_tokens("oa1") == second
+
+
+def test_outbox_records_and_echo_lookup(database_url: str) -> None:
+    zalo_store.record_send("oa1", "u1", "mid1", "sent")
+    zalo_store.record_send("oa1", "u1", None, "failed", -230, "window closed")
+    assert zalo_store.sent_by_us("oa1", "mid1")
+    assert not zalo_store.sent_by_us("oa2", "mid1")
+    [failure] = zalo_store.failed_sends()
+    assert (failure["error_code"], failure["user_id"]) == (-230, "u1")
+
+
+def test_one_worker_per_database_and_takeover(database_url: str) -> None:
+    zalo_store.insert_inbox([row(f"m:{n}") for n in range(3)])
+
+    async def main() -> None:
+        handled: List[str] = []
+
+        async def handler(name: str) -> object:
+            async def handle(r: InboxRow) -> None:
+                handled.append(name)
+
+            return handle
+
+        async def fast_sleep(_: float) -> None:
+            await asyncio.sleep(0.05)
+
+        first = InboxWorker(await handler("first"), sleep=fast_sleep, poll_seconds=0.1)
+        second = InboxWorker(
+            await handler("second"), sleep=fast_sleep, poll_seconds=0.1
+        )
+        first.start()
+        await asyncio.sleep(0.5)
+        second.start()
+        await asyncio.sleep(0.5)
+        assert first.is_leader and not second.is_leader
+        assert handled == ["first"] * 3
+        await first.stop()  # the leader goes away: the other one takes over
+        zalo_store.insert_inbox([row("m:late")])
+        for _ in range(60):
+            if second.is_leader and len(handled) == 4:
+                break
+            await asyncio.sleep(0.1)
+        assert second.is_leader and handled[-1] == "second"
+        await second.stop()
+
+    asyncio.run(main())
+    assert zalo_store.inbox_counts() == {"done": 4}
+    lease = WorkerLease()
+    assert lease.acquire()  # released by both
+    lease.release()
+
+
+def test_processed_rows_are_purged_after_a_week(database_url: str) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    zalo_store.insert_inbox([row("m:old"), row("m:new"), row("m:pending")])
+    old, new, _ = zalo_store.pending_rows()
+    zalo_store.finish_row(old.id)
+    zalo_store.finish_row(new.id)
+    table = zalo_store.ZaloInbox.__table__
+    with zalo_store.channel_engine().begin() as connection:
+        connection.execute(
+            update(table)
+            .where(table.c.id == old.id)
+            .values(processed_at=utcnow() - dt.timedelta(days=8))
+        )
+    assert zalo_store.purge_processed() == 1
+    assert zalo_store.inbox_counts() == {"done": 1, "pending": 1}
