@@ -101,6 +101,20 @@ def is_cancel(text: str) -> bool:
     return bool(words) and " ".join(words) in CANCEL_PHRASES
 
 
+def shared_contact(tracker: Tracker) -> Dict[str, Any]:
+    """The contact a Zalo user chose to share (metadata.user_info), or {}."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    info = metadata.get("user_info") if isinstance(metadata, dict) else None
+    return info if isinstance(info, dict) else {}
+
+
+def _answered(tracker: Tracker, slot: str) -> bool:
+    """The slot holds an earlier answer (not just this message's own text, which
+    is only the channel's "[thông tin liên hệ]" marker when a contact is shared)."""
+    value = tracker.get_slot(slot)
+    return bool(value) and value != tracker.latest_message.get("text")
+
+
 class ValidatedForm(FormValidationAction):
     """The shared behaviour of every form (see the module docstring)."""
 
@@ -136,6 +150,24 @@ class ValidatedForm(FormValidationAction):
         next_slot = await self.next_requested_slot(dispatcher, tracker, domain)
         return [*events, next_slot] if next_slot else events
 
+    # Zalo's "share your contact" (metadata.user_info from the channel) fills
+    # the contact questions of any form that asks them
+    def extract_full_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        name = shared_contact(tracker).get("name")
+        if _answered(tracker, "full_name") or not isinstance(name, str) or not name:
+            return {}
+        return {"full_name": name}
+
+    def extract_phone(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        phone = shared_contact(tracker).get("phone")
+        if _answered(tracker, "phone") or not isinstance(phone, str) or not phone:
+            return {}
+        return {"phone": phone}
+
     def reset_events(self) -> List[EventType]:
         """Every slot of the form back to empty (personal data leaves the slots)."""
         return [SlotSet(slot, None) for slot in (*self.form_slots, FAILURES_SLOT)]
@@ -161,7 +193,10 @@ class ValidatedForm(FormValidationAction):
         results: Dict[str, Any] = {}
         for slot, value in tracker.slots_to_validate().items():
             check = getattr(self, f"check_{slot}", None)
-            if slot not in wanted or check is None or value is None:
+            if slot not in wanted or check is None:
+                continue
+            if value is None:  # emptied by an extraction: say so to Rasa too
+                results[slot] = None
                 continue
             if slot in self.free_text_slots and self.interrupted_by_question(
                 tracker, FREE_TEXT_INTERRUPTION_CONFIDENCE

@@ -46,6 +46,7 @@ class ValidateApplicationStatusForm(ValidatedForm):
     def extract_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
+        # (not the contact shared on Zalo: the phone on the application may differ)
         if tracker.get_slot("phone"):
             return {}
         value = _entity(tracker, "phone_number")

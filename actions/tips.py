@@ -144,10 +144,36 @@ class ValidateTipForm(ValidatedForm):
     def extract_tip_evidence(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "tip_evidence":
-            return {}
+        """Files sent at any point of a new tip are kept as its evidence; sent
+        in place of another answer, they leave that question to be asked again
+        (its text is only the channel's "[hình ảnh]" marker)."""
         files = attachments(tracker)
-        return {"tip_evidence": files} if files else {}
+        if not files or tracker.get_slot("tip_action") == "add":
+            return {}
+        kept = tracker.get_slot("tip_evidence")
+        extracted: Dict[str, Any] = {
+            "tip_evidence": [*(kept if isinstance(kept, list) else []), *files]
+        }
+        requested = tracker.get_slot("requested_slot")
+        if requested and requested != "tip_evidence":
+            extracted[requested] = None
+        return extracted
+
+    def extract_tip_where(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """A location shared on Zalo answers "where" (address and coordinates)."""
+        metadata = tracker.latest_message.get("metadata") or {}
+        place = metadata.get("location") if isinstance(metadata, dict) else None
+        if tracker.get_slot("requested_slot") != "tip_where" or not isinstance(
+            place, dict
+        ):
+            return {}
+        parts = [str(place.get("address") or "").strip()]
+        if place.get("lat") is not None and place.get("long") is not None:
+            parts.append(f"({place['lat']}, {place['long']})")
+        where = " ".join(p for p in parts if p)
+        return {"tip_where": where} if where else {}
 
     # ---- checks ---------------------------------------------------------------------
     def check_tip_action(

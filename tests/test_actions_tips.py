@@ -172,3 +172,53 @@ def test_a_tip_with_nowhere_to_go_asks_the_place_again(
     assert "xã/phường nào" in dispatcher.messages[0]["text"]
     assert slot_events(events) == {"tip_where": None}
     assert events[-1]["event"] == "followup" and fakes.TIPS == {}
+
+
+def test_a_photo_sent_instead_of_an_answer_is_kept_as_evidence(
+    fakes: Any,  # noqa: F811
+) -> None:
+    files = [{"type": "image", "url": "https://zalo.example/p/2.jpg"}]
+    tracker = form_tracker(
+        "[hình ảnh]",
+        form=FORM,
+        requested="tip_where",
+        slots={**STARTED, "tip_what": "có người bán ma túy ở quán nét"},
+        new_slots={"tip_where": "[hình ảnh]"},
+        metadata={"attachments": files},
+    )
+    events, dispatcher = run(ValidateTipForm(), tracker)
+    slots = slot_events(events)
+    assert slots["tip_evidence"] == files
+    assert slots["tip_where"] is None  # asked again, not counted as a failure
+    assert not slots.get("form_failures")
+    assert dispatcher.messages == []
+
+
+def test_a_shared_location_answers_where(fakes: Any) -> None:  # noqa: F811
+    place = {"lat": 11.94, "long": 108.44, "address": "12 Trần Phú, Đà Lạt"}
+    tracker = form_tracker(
+        "[vị trí] 12 Trần Phú, Đà Lạt",
+        form=FORM,
+        requested="tip_where",
+        slots={**STARTED, "tip_what": "có người bán ma túy ở quán nét"},
+        new_slots={"tip_where": "[vị trí] 12 Trần Phú, Đà Lạt"},
+        metadata={"location": place},
+    )
+    events, _ = run(ValidateTipForm(), tracker)
+    assert slot_events(events)["tip_where"] == "12 Trần Phú, Đà Lạt (11.94, 108.44)"
+
+
+def test_a_contact_shared_on_zalo_fills_name_and_phone(fakes: Any) -> None:  # noqa: F811
+    tracker = form_tracker(
+        "[thông tin liên hệ]",
+        form=FORM,
+        requested="full_name",
+        slots={**FILLED, "tip_contact_wanted": True},
+        new_slots={"full_name": "[thông tin liên hệ]"},
+        metadata={"user_info": {"name": "Trần Thị Lan", "phone": "84912345678"}},
+    )
+    events, _ = run(ValidateTipForm(), tracker)
+    slots = slot_events(events)
+    assert slots["full_name"] == "Trần Thị Lan"
+    assert slots["phone"] == "+84912345678"
+    assert slots["requested_slot"] is None
