@@ -123,3 +123,22 @@ def test_root_logger_output_is_masked(
         logging.getLogger("rasa.core.agent").info("sender 0912345678 said %s", TIP)
     assert "0912345678" not in caplog.text
     assert "sender *** said" in caplog.text
+
+
+def test_the_action_server_masks_its_logs() -> None:
+    """``rasa run actions`` imports the actions package: its logs are masked."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(stream=sys.stdout, level=logging.INFO)\n"
+        "import actions\n"
+        "log = logging.getLogger('rasa_sdk.executor')\n"
+        "log.info('goi 0912345678, cccd 079203001234')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "goi" in out
+    assert "0912345678" not in out and "079203001234" not in out
