@@ -26,8 +26,9 @@ from vietnamese.text import strip_diacritics
 # name: (report under results/, key, target, floor);
 # "*" stands for every entity extractor's report
 GATES = {
-    # reached 0.9415 on 2026-11-23; target not yet met
-    "intent accuracy, as written": ("nlu/intent_report.json", "accuracy", 0.95, 0.93),
+    # 0.9415 on 2026-11-23; 0.9628 on 2026-11-29 (stripped 0.9486, entities 0.932):
+    # every target met, so every floor is its target
+    "intent accuracy, as written": ("nlu/intent_report.json", "accuracy", 0.95, 0.95),
     "intent accuracy, diacritics stripped": (
         "nlu_stripped/intent_report.json",
         "accuracy",
