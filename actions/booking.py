@@ -22,7 +22,7 @@ from actions.common import unit_code
 from actions.forms_base import ValidatedForm, Verdict, folded_words
 from services import dates, menu
 from services.procedures import INTENT_BY_PROCEDURE
-from services.validation import find_phone, mask_phone
+from services.validation import mask_phone
 
 # What can be booked, in the order the buttons show them.
 BOOKABLE = (
@@ -316,17 +316,6 @@ class ValidateAppointmentForm(ValidatedForm):
             return Verdict.accept("full_name", name.title())
         return Verdict.refuse(
             "Dạ, anh/chị nhập họ và tên đầy đủ, chỉ gồm chữ, ví dụ: Nguyễn Văn An."
-        )
-
-    def check_phone(
-        self, value: Any, dispatcher: Any, tracker: Tracker, domain: DomainDict
-    ) -> Verdict:
-        phone = find_phone(str(value))
-        if phone:
-            return Verdict.accept("phone", phone)
-        return Verdict.refuse(
-            "Dạ, số điện thoại chưa đúng. Anh/chị nhập số di động 10 số, "
-            "ví dụ 0912 345 678 ạ."
         )
 
     def check_booking_code(

@@ -29,6 +29,7 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from services.procedures import PROCEDURE_BY_INTENT
+from services.validation import find_phone
 from vietnamese.text import strip_diacritics
 
 FAILURES_SLOT = "form_failures"
@@ -124,6 +125,11 @@ class ValidatedForm(FormValidationAction):
     purpose: ClassVar[str] = ""
     # slots taking free text: a confident question is never taken as their value
     free_text_slots: ClassVar[FrozenSet[str]] = frozenset()
+    # the re-ask for a phone number that is not one
+    phone_problem: ClassVar[str] = (
+        "Dạ, số điện thoại chưa đúng. Anh/chị nhập số di động 10 số, "
+        "ví dụ 0912 345 678 ạ."
+    )
 
     @abc.abstractmethod
     def name(self) -> str:
@@ -167,6 +173,15 @@ class ValidatedForm(FormValidationAction):
         if _answered(tracker, "phone") or not isinstance(phone, str) or not phone:
             return {}
         return {"phone": phone}
+
+    def check_phone(
+        self, value: Any, dispatcher: Any, tracker: Tracker, domain: DomainDict
+    ) -> Verdict:
+        """Every form asks a phone number the same way (services.validation)."""
+        phone = find_phone(str(value))
+        if phone:
+            return Verdict.accept("phone", phone)
+        return Verdict.refuse(self.phone_problem)
 
     def reset_events(self) -> List[EventType]:
         """Every slot of the form back to empty (personal data leaves the slots)."""

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms_base import ValidatedForm, Verdict
-from services.validation import find_phone, parse_application_code
+from services.validation import parse_application_code
 
 FORM_SLOTS = ("application_code", "phone")
 
@@ -30,6 +30,10 @@ def _entity(tracker: Tracker, name: str) -> Any:
 class ValidateApplicationStatusForm(ValidatedForm):
     form_slots: ClassVar[Tuple[str, ...]] = FORM_SLOTS
     purpose: ClassVar[str] = "tra cứu hồ sơ"
+    phone_problem: ClassVar[str] = (
+        "Dạ, số điện thoại chưa đúng. Anh/chị nhập số đã ghi trong hồ sơ, "
+        "ví dụ 0912 345 678 ạ."
+    )
 
     def name(self) -> str:
         return "validate_application_status_form"
@@ -61,17 +65,6 @@ class ValidateApplicationStatusForm(ValidatedForm):
         return Verdict.refuse(
             "Dạ, mã hồ sơ chưa đúng. Mã in trên giấy hẹn, dạng "
             "000.00.12.H31-250115-0001 hoặc HS20251234 ạ."
-        )
-
-    def check_phone(
-        self, value: Any, dispatcher: Any, tracker: Tracker, domain: DomainDict
-    ) -> Verdict:
-        phone = find_phone(str(value))
-        if phone:
-            return Verdict.accept("phone", phone)
-        return Verdict.refuse(
-            "Dạ, số điện thoại chưa đúng. Anh/chị nhập số đã ghi trong hồ sơ, "
-            "ví dụ 0912 345 678 ạ."
         )
 
 

@@ -21,7 +21,6 @@ from actions.common import unit_code
 from actions.forms_base import ValidatedForm, Verdict, folded_words
 from services import emergency
 from services.danger import in_danger_now
-from services.validation import find_phone
 
 NEW_SLOTS = [
     "tip_action",
@@ -248,17 +247,6 @@ class ValidateTipForm(ValidatedForm):
         if 2 <= len(name) <= 60 and not re.search(r"\d", name):
             return Verdict.accept("full_name", name)
         return Verdict.refuse("Dạ, anh/chị nhập họ tên (hoặc tên gọi) giúp em ạ.")
-
-    def check_phone(
-        self, value: Any, dispatcher: Any, tracker: Tracker, domain: DomainDict
-    ) -> Verdict:
-        phone = find_phone(str(value))
-        if phone:
-            return Verdict.accept("phone", phone)
-        return Verdict.refuse(
-            "Dạ, số điện thoại chưa đúng. Anh/chị nhập số di động 10 số, "
-            "ví dụ 0912 345 678 ạ."
-        )
 
     def check_tip_reference(
         self, value: Any, dispatcher: Any, tracker: Tracker, domain: DomainDict
