@@ -774,7 +774,11 @@ def sync(content: Content, session: Session) -> Report:
             wanted_facts[row.key] = _row_values(row)
     _upsert(session, Fact, wanted_facts, report)
     if content.news is not None:
-        _upsert(session, NewsItem, _news_rows(content.news), report)
+        wanted_news = _news_rows(content.news)
+        # news published from the officers' console is not in knowledge/: keep it
+        for row in session.query(NewsItem).filter(NewsItem.key.like("console:%")):
+            wanted_news[row.key] = _row_values(row)
+        _upsert(session, NewsItem, wanted_news, report)
     elif stale_units:
         codes = [unit.code for unit in stale_units]
         for item in session.query(NewsItem).filter(NewsItem.unit.in_(codes)).all():
