@@ -203,14 +203,20 @@ def officers(unit: str | None = None, bind: Engine | None = None) -> List[str]:
         return list(session.execute(query).scalars())
 
 
-def password_fingerprint(username: str, bind: Engine | None = None) -> str | None:
-    """A digest of the stored hash: sessions die when the password changes."""
+@dataclass(frozen=True)
+class Account:
+    unit: str
+    role: str
+    fingerprint: str  # digest of the password hash: sessions end when it changes
+
+
+def account(username: str, bind: Engine | None = None) -> Account | None:
+    """The active account of ``username``, or None."""
     with session_scope(bind) as session:
         row = session.execute(
-            select(Officer.password_hash, Officer.active).where(
-                Officer.username == username
-            )
-        ).first()
+            select(Officer).where(Officer.username == username)
+        ).scalar_one_or_none()
         if row is None or not row.active:
             return None
-        return hashlib.sha256(row.password_hash.encode()).hexdigest()[:16]
+        digest = hashlib.sha256(row.password_hash.encode()).hexdigest()[:32]
+        return Account(row.unit, row.role, digest)

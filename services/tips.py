@@ -517,7 +517,11 @@ def officer_update(
             )
             session.add(
                 TipAccess(
-                    tip_id=tip.id, officer=officer, unit=viewer_unit, action="note", at=now
+                    tip_id=tip.id,
+                    officer=officer,
+                    unit=viewer_unit,
+                    action="note",
+                    at=now,
                 )
             )
         tip.updated_at = now

@@ -35,9 +35,7 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_officer_login_failures"),
     )
-    op.create_index(
-        "ix_officer_login_failures_key", "officer_login_failures", ["key"]
-    )
+    op.create_index("ix_officer_login_failures_key", "officer_login_failures", ["key"])
 
 
 def downgrade() -> None:
