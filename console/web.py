@@ -271,7 +271,7 @@ def create_app(name: str | None = None, secret: bytes | None = None) -> Sanic:
     ) -> HTTPResponse:
         ticket = desk.ticket(viewer, conversation)
         lines = "".join(
-            f"<li>{p.e(line.at)} – {p.e(line.who)}: {p.e(line.text)}"
+            f"<li>{p.e(line.at)} – {p.e(_speaker(line.who))}: {p.e(line.text)}"
             f"{'' if line.delivered else ' (chờ người dân nhận)'}</li>"
             for line in desk.transcript(viewer, conversation)
         )
@@ -291,7 +291,7 @@ def create_app(name: str | None = None, secret: bytes | None = None) -> Sanic:
             f"<p>Kênh: {p.e(ticket.channel)} · Đơn vị: {p.e(ticket.unit)} · "
             f"Yêu cầu lúc {p.e(ticket.requested_at)} · "
             f"Người nhận: {p.e(ticket.claimed_by or '—')}</p>"
-            f"<h2>Tin nhắn của cán bộ</h2><ol>{lines or '<li>Chưa có</li>'}</ol>"
+            f"<h2>Nội dung trò chuyện</h2><ol>{lines or '<li>Chưa có</li>'}</ol>"
             f"{actions}"
         )
         return html(p.layout("Trò chuyện", body, viewer, csrf))
@@ -509,6 +509,14 @@ def _date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _speaker(who: str) -> str:
+    if who == "citizen":
+        return "Người dân"
+    if who == "bot":
+        return "Trợ lý ảo"
+    return "Cán bộ " + who.partition(":")[2]
 
 
 def _queue_table(items: list) -> str:

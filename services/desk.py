@@ -16,7 +16,15 @@ from typing import IO, Any, Dict, List, Union
 
 from sqlalchemy import select
 
-from services import applications, booking, crypto, handoff, outbound, tips
+from services import (
+    applications,
+    booking,
+    crypto,
+    handoff,
+    outbound,
+    tips,
+    transcripts,
+)
 from services.db import session_scope
 from services.errors import (
     ApplicationNotFound,
@@ -28,6 +36,7 @@ from services.knowledge_models import Fact, NewsItem, Procedure, Unit
 from services.officers import Viewer
 
 STALE_AFTER = dt.timedelta(days=180)
+CONTEXT_BEFORE = dt.timedelta(hours=24)
 CONSOLE_NEWS_PREFIX = "console:"
 
 
@@ -139,14 +148,22 @@ class Line:
     """One line of a conversation as the officer reads it."""
 
     at: dt.datetime
-    who: str  # "officer:<name>"
+    who: str  # "citizen" | "bot" | "officer:<name>"
     text: str
     delivered: bool
 
 
 def transcript(viewer: Viewer, conversation_id: str) -> List[Line]:
-    """The officers' messages to this conversation (decrypted), oldest first."""
+    """The conversation as the officer reads it, oldest first: what the citizen
+    and the bot said (tracker store, from a day before the request) and the
+    officers' replies (outbound store, decrypted)."""
     view = ticket(viewer, conversation_id)
+    lines = [
+        Line(said.at, said.who, said.text, True)
+        for said in transcripts.conversation(
+            conversation_id, since=view.requested_at - CONTEXT_BEFORE
+        )
+    ]
     with session_scope() as session:
         rows = session.execute(
             select(outbound.OutboundMessage)
@@ -157,7 +174,6 @@ def transcript(viewer: Viewer, conversation_id: str) -> List[Line]:
             )
             .order_by(outbound.OutboundMessage.id)
         ).scalars()
-        lines = []
         for row in rows:
             meta = json.loads(row.meta) if row.meta else {}
             lines.append(
@@ -168,7 +184,7 @@ def transcript(viewer: Viewer, conversation_id: str) -> List[Line]:
                     row.status == outbound.SENT,
                 )
             )
-        return lines
+    return sorted(lines, key=lambda line: line.at)
 
 
 # ---- appointments ---------------------------------------------------------------

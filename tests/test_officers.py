@@ -4,7 +4,8 @@ services.desk (own unit only; a province admin sees the province's units)."""
 import asyncio
 import datetime as dt
 import io
-from typing import Dict, Iterator
+import json
+from typing import Dict, Iterator, List, Tuple
 
 import pytest
 from sqlalchemy import select
@@ -134,12 +135,39 @@ def test_tip_status_and_notes(who: Dict[str, Viewer]) -> None:
     assert "note" in actions
 
 
+def _tracker_events(sender: str, said: List[Tuple[str, str, dt.datetime]]) -> None:
+    """Events as the encrypting tracker store writes them (same database here)."""
+    from connectors.stores import EncryptedEventsBase, EncryptedSQLEvent
+
+    EncryptedEventsBase.metadata.create_all(db.engine())
+    with db.session_scope() as session:
+        for kind, text, at in said:
+            stamp = at.replace(tzinfo=booking.VIETNAM).timestamp()
+            session.add(
+                EncryptedSQLEvent(
+                    sender_id=sender,
+                    type_name=kind,
+                    timestamp=stamp,
+                    data=json.dumps({"event": kind, "text": text}),
+                )
+            )
+
+
 # ---- handoff ----------------------------------------------------------------------
 
 
 def test_queue_is_scoped_and_reply_reaches_the_citizen(
     who: Dict[str, Viewer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    said_at = booking.local_now() - dt.timedelta(minutes=2)
+    _tracker_events(
+        "citizen-a",
+        [
+            ("user", "cho em gặp cán bộ", said_at),
+            ("bot", "Dạ, em chuyển anh/chị tới cán bộ ạ.", said_at),
+            ("user", "chuyện hôm kia", said_at - dt.timedelta(days=2)),  # too old
+        ],
+    )
     handoff.request_handoff("citizen-a", cs.UNIT_A, "rest")
     handoff.request_handoff("citizen-b", cs.UNIT_B, "rest")
     assert [t.conversation_id for t in desk.queue(who["a"])] == ["citizen-a"]
@@ -159,8 +187,13 @@ def test_queue_is_scoped_and_reply_reaches_the_citizen(
             with pytest.raises(handoff.TicketNotFound):
                 await desk.reply(who["other"], "citizen-a", "xin chào")
             await desk.reply(who["a"], "citizen-a", "Dạ, em là cán bộ trực ạ.")
-            assert [line.text for line in desk.transcript(who["a"], "citizen-a")] == [
-                "Dạ, em là cán bộ trực ạ."
+            last = desk.transcript(who["a"], "citizen-a")[-1]
+            assert (last.text, last.delivered) == ("Dạ, em là cán bộ trực ạ.", False)
+            lines = desk.transcript(who["admin"], "citizen-a")
+            assert [(line.who, line.text) for line in lines] == [
+                ("citizen", "cho em gặp cán bộ"),
+                ("bot", "Dạ, em chuyển anh/chị tới cán bộ ạ."),
+                ("officer:canbo.a", "Dạ, em là cán bộ trực ạ."),
             ]
             await desk.release(who["a"], "citizen-a")
 
