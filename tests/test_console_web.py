@@ -2,8 +2,12 @@
 forms, cross-unit 404, escaping, and the JSON API on the same app."""
 
 import asyncio
+import os
 import re
 import socket
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Tuple
 
 import aiohttp
@@ -11,7 +15,7 @@ import pytest
 from sanic import Sanic
 
 from console.web import create_app
-from services import tips
+from services import officers, tips
 from tests import console_support as cs
 
 pytestmark = pytest.mark.usefixtures("crypto_keys", "privacy_restored")
@@ -229,3 +233,32 @@ def test_every_screen_renders(seeded: None) -> None:
         assert status == 400
 
     run(scenario)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_add_officer_command_reads_the_password_from_stdin(database_url: str) -> None:
+    cs.seed_units()
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "console", "add-officer", "--unit", cs.UNIT_A]
+
+    def add(username: str, role: str, password: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*command, "--username", username, "--role", role],
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(root)},
+            timeout=120,
+        )
+
+    done = add("canbo.moi", "officer", "mot-mat-khau-dai")
+    assert done.returncode == 0, done.stderr
+    assert "canbo.moi" in done.stdout and "mot-mat-khau-dai" not in done.stdout
+    assert officers.authenticate("canbo.moi", "mot-mat-khau-dai", "127.0.0.1")
+    short = add("canbo.hai", "officer", "ngan")
+    assert short.returncode == 2 and "password" in short.stderr
+    again = add("canbo.moi", "officer", "mot-mat-khau-dai")
+    assert again.returncode == 2 and "exists" in again.stderr
+    wrong_role = add("canbo.ba", "chief", "mot-mat-khau-dai")
+    assert wrong_role.returncode == 2
