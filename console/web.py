@@ -467,7 +467,8 @@ def create_app(name: str | None = None, secret: bytes | None = None) -> Sanic:
             'required maxlength="2000"></textarea></label></p><p><label>Liên kết '
             '<input name="link" maxlength="500" size="60"></label></p>'
             '<button type="submit">Đăng ngay</button></form>'
-            "<h2>Nội dung thủ tục</h2><p>"
+            + (_scam_form(csrf) if viewer.role == "admin" else "")
+            + "<h2>Nội dung thủ tục</h2><p>"
             + (
                 '<a href="/content">Xem tất cả</a>'
                 if stale_only
@@ -501,6 +502,23 @@ def create_app(name: str | None = None, secret: bytes | None = None) -> Sanic:
         )
         return redirect("/content?published=1")
 
+    @app.post("/content/scams")
+    @page
+    async def publish_scam(request: Request, viewer: Viewer, csrf: str) -> HTTPResponse:
+        def lines(name: str) -> list:
+            return (_field(request, name, 10000) or "").splitlines()
+
+        desk.publish_scam(
+            viewer,
+            _field(request, "title", 300) or "",
+            _field(request, "how_it_works", 3000) or "",
+            lines("signs"),
+            lines("what_to_do"),
+            (_field(request, "keywords", 5000) or "").split(","),
+            lines("examples"),
+        )
+        return redirect("/content?published=1")
+
     return app
 
 
@@ -509,6 +527,28 @@ def _date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _scam_form(csrf: str) -> str:
+    def area(name: str, label: str) -> str:
+        return (
+            f'<p><label>{label}<textarea name="{name}" maxlength="10000">'
+            "</textarea></label></p>"
+        )
+
+    return (
+        '<h2>Đăng cảnh báo lừa đảo</h2><form method="post" action="/content/scams">'
+        f"{p.csrf_field(csrf)}"
+        '<p><label>Tiêu đề <input name="title" required maxlength="300" size="60">'
+        "</label></p>"
+        + area("how_it_works", "Thủ đoạn")
+        + area("signs", "Dấu hiệu (mỗi dòng một ý)")
+        + area("what_to_do", "Cần làm gì (mỗi dòng một ý)")
+        + '<p><label>Từ khóa (cách nhau bởi dấu phẩy) <input name="keywords" '
+        'maxlength="5000" size="60"></label></p>'
+        + area("examples", "Tin nhắn mẫu của kẻ gian (mỗi dòng một mẫu)")
+        + '<button type="submit">Đăng cảnh báo</button></form>'
+    )
 
 
 def _speaker(who: str) -> str:

@@ -32,7 +32,7 @@ from services.errors import (
     ServiceError,
     TipNotFound,
 )
-from services.knowledge_models import Fact, NewsItem, Procedure, Unit
+from services.knowledge_models import Fact, NewsItem, Procedure, ScamAlert, Unit
 from services.officers import Viewer
 
 STALE_AFTER = dt.timedelta(days=180)
@@ -285,6 +285,61 @@ def publish_news(
         session.add(row)
         session.flush()
         return int(row.id)
+
+
+def _lines(items: List[str], limit: int = 20) -> List[str]:
+    result = [item.strip() for item in items if item and item.strip()]
+    if len(result) > limit or any(len(item) > 500 for item in result):
+        raise ContentError(f"at most {limit} lines of 500 characters")
+    return result
+
+
+def publish_scam(
+    viewer: Viewer,
+    title: str,
+    how_it_works: str,
+    signs: List[str],
+    what_to_do: List[str],
+    keywords: List[str],
+    examples: List[str],
+    source: str | None = None,
+) -> str:
+    """Add a scam alert to the catalogue (province admins only: the catalogue is
+    shared by every unit). The assistant matches citizens' messages against it
+    and lists it among the latest warnings at once."""
+    if viewer.role != "admin":
+        raise ContentError("only an admin publishes scam alerts")
+    title, how_it_works = (title or "").strip(), (how_it_works or "").strip()
+    if not title or len(title) > 300 or not how_it_works or len(how_it_works) > 3000:
+        raise ContentError("title 1-300 and description 1-3000 characters")
+    signs, what_to_do = _lines(signs), _lines(what_to_do)
+    keywords, examples = _lines(keywords, 40), _lines(examples)
+    if not signs or not what_to_do or not (keywords or examples):
+        raise ContentError("signs, what to do and keywords or examples are needed")
+    key = "console-" + hashlib.sha256(title.encode()).hexdigest()[:40]
+    values = [title, how_it_works, signs, what_to_do, keywords, examples]
+    with session_scope() as session:
+        if session.get(ScamAlert, key) is not None:
+            raise ContentError("a scam alert with this title exists already")
+        session.add(
+            ScamAlert(
+                key=key,
+                title=title,
+                how_it_works=how_it_works,
+                signs=signs,
+                what_to_do=what_to_do,
+                examples=examples,
+                keywords=keywords,
+                published_at=booking.local_now().date(),
+                source=(source or "").strip()[:500] or f"Console: {viewer.unit}",
+                legal_basis=None,
+                last_verified=booking.local_now().date(),
+                content_hash=hashlib.sha256(
+                    json.dumps(values, ensure_ascii=False).encode()
+                ).hexdigest(),
+            )
+        )
+    return key
 
 
 @dataclass(frozen=True)

@@ -793,7 +793,11 @@ def sync(content: Content, session: Session) -> Report:
         report.count(Unit.__tablename__, 2)
     session.flush()
     if content.scams is not None:
-        _upsert(session, ScamAlert, _scam_rows(content.scams), report)
+        wanted_scams = _scam_rows(content.scams)
+        # scam alerts published from the officers' console: keep them too
+        for row in session.query(ScamAlert).filter(ScamAlert.key.like("console-%")):
+            wanted_scams[row.key] = _row_values(row)
+        _upsert(session, ScamAlert, wanted_scams, report)
     if content.forms is not None:
         _upsert(session, Form, _form_rows(content.forms), report)
     notes = _note_rows(content)

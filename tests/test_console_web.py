@@ -214,6 +214,7 @@ def test_every_screen_renders(seeded: None) -> None:
             ("/appointments?day=not-a-date", "Lịch hẹn"),
             ("/applications", "Nhập từ tệp CSV"),
             ("/content", "Căn cứ pháp lý"),
+            ("/content", "Đăng cảnh báo lừa đảo"),  # admins publish scams
             ("/content?stale=1", "Nội dung thủ tục"),
         ]:
             status, body, _ = await admin.get(path)

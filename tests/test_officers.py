@@ -286,3 +286,27 @@ def test_facts_with_stale_list(who: Dict[str, Viewer]) -> None:
     today = booking.local_now().date()
     assert all(today - f.last_verified > desk.STALE_AFTER for f in stale)
     assert {f.id for f in stale} == {f.id for f in all_facts if f.stale}
+
+
+def test_scam_alert_published_by_an_admin_is_matched_at_once(
+    who: Dict[str, Viewer],
+) -> None:
+    alert = dict(
+        title="Giả danh nhân viên điện lực dọa cắt điện",
+        how_it_works="Gọi điện báo nợ tiền điện, đòi chuyển khoản ngay.",
+        signs=["Dọa cắt điện trong 2 giờ", ""],
+        what_to_do=["Gọi tổng đài điện lực để kiểm tra"],
+        keywords=["cắt điện", "nợ tiền điện"],
+        examples=["Alo bên điện lực báo nhà chị nợ tiền điện, chuyển khoản ngay"],
+    )
+    with pytest.raises(desk.ContentError):
+        desk.publish_scam(who["a"], **alert)  # an officer, not an admin
+    with pytest.raises(desk.ContentError):
+        desk.publish_scam(who["admin"], **{**alert, "signs": []})
+    key = desk.publish_scam(who["admin"], **alert)
+    matches = knowledge.match_scam("có người gọi bảo nhà em nợ tiền điện sắp cắt điện")
+    assert matches and matches[0].key == key
+    with pytest.raises(desk.ContentError):
+        desk.publish_scam(who["admin"], **alert)  # the same title twice
+    loader.load()
+    assert knowledge.match_scam("nợ tiền điện sắp bị cắt điện")[0].key == key
