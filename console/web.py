@@ -394,24 +394,9 @@ def create_app(name: str | None = None, secret: bytes | None = None) -> Sanic:
     @app.get("/applications")
     @page
     async def applications_page(
-        request: Request, viewer: Viewer, csrf: str, flash: str | None = None
+        request: Request, viewer: Viewer, csrf: str
     ) -> HTTPResponse:
-        labels = {k: v.get("label", k) for k, v in applications.statuses().items()}
-        units = desk.unit_names(viewer)
-        body = (
-            '<h2>Cập nhật trạng thái</h2><form method="post" '
-            f'action="/applications/status">{p.csrf_field(csrf)}'
-            '<label>Mã hồ sơ <input name="code" required maxlength="64"></label> '
-            f"<label>Trạng thái {p.select('status', labels)}</label> "
-            '<label>Ghi chú <input name="note" maxlength="1000"></label> '
-            '<button type="submit">Cập nhật</button></form>'
-            '<h2>Nhập từ tệp CSV</h2><form method="post" action="/applications/import" '
-            f'enctype="multipart/form-data">{p.csrf_field(csrf)}'
-            f"<label>Đơn vị {p.select('unit', units, viewer.unit)}</label> "
-            '<input type="file" name="file" accept=".csv,text/csv" required> '
-            '<button type="submit">Nhập</button></form>'
-        )
-        return html(p.layout("Hồ sơ", body, viewer, csrf, flash))
+        return _applications_screen(viewer, csrf, None)
 
     @app.post("/applications/status")
     @page
@@ -424,8 +409,8 @@ def create_app(name: str | None = None, secret: bytes | None = None) -> Sanic:
             _field(request, "status", 32) or "",
             (_field(request, "note", 1000) or "").strip() or None,
         )
-        return await applications_page(
-            request, viewer, csrf, f"Đã cập nhật {view.code}: {view.status_label}."
+        return _applications_screen(
+            viewer, csrf, f"Đã cập nhật {view.code}: {view.status_label}."
         )
 
     @app.post("/applications/import")
@@ -449,7 +434,7 @@ def create_app(name: str | None = None, secret: bytes | None = None) -> Sanic:
             flash = "Không nhập dòng nào: " + "; ".join(
                 str(x) for x in report.errors[:5]
             )
-        return await applications_page(request, viewer, csrf, flash)
+        return _applications_screen(viewer, csrf, flash)
 
     # ---- content ------------------------------------------------------------------
 
@@ -527,6 +512,26 @@ def _date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _applications_screen(viewer: Viewer, csrf: str, flash: str | None) -> HTTPResponse:
+    """The applications screen (after a status update or an import too)."""
+    labels = {k: v.get("label", k) for k, v in applications.statuses().items()}
+    units = desk.unit_names(viewer)
+    body = (
+        '<h2>Cập nhật trạng thái</h2><form method="post" '
+        f'action="/applications/status">{p.csrf_field(csrf)}'
+        '<label>Mã hồ sơ <input name="code" required maxlength="64"></label> '
+        f"<label>Trạng thái {p.select('status', labels)}</label> "
+        '<label>Ghi chú <input name="note" maxlength="1000"></label> '
+        '<button type="submit">Cập nhật</button></form>'
+        '<h2>Nhập từ tệp CSV</h2><form method="post" action="/applications/import" '
+        f'enctype="multipart/form-data">{p.csrf_field(csrf)}'
+        f"<label>Đơn vị {p.select('unit', units, viewer.unit)}</label> "
+        '<input type="file" name="file" accept=".csv,text/csv" required> '
+        '<button type="submit">Nhập</button></form>'
+    )
+    return html(p.layout("Hồ sơ", body, viewer, csrf, flash))
 
 
 def _scam_form(csrf: str) -> str:

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Tuple
+from typing import Any, Awaitable, Callable, Tuple
 
 import aiohttp
 import pytest
@@ -48,9 +48,7 @@ class Browser:
         ) as reply:
             return reply.status, await reply.text(), reply
 
-    async def post(
-        self, path: str, data: Dict[str, str], **kw: Any
-    ) -> Tuple[int, str, Any]:
+    async def post(self, path: str, data: Any, **kw: Any) -> Tuple[int, str, Any]:
         async with self.session.post(
             self.base + path, data=data, allow_redirects=False, **kw
         ) as reply:
@@ -263,3 +261,34 @@ def test_add_officer_command_reads_the_password_from_stdin(database_url: str) ->
     assert again.returncode == 2 and "exists" in again.stderr
     wrong_role = add("canbo.ba", "chief", "mot-mat-khau-dai")
     assert wrong_role.returncode == 2
+
+
+def test_applications_import_and_status_over_http(seeded: None) -> None:
+    csv_text = (
+        "code,procedure,phone,status,last_changed,note\n"
+        "H35.21-261120-0009,identity_card,0912000009,received,2026-11-20,\n"
+    )
+
+    async def scenario(browser: Callable[[], Browser]) -> None:
+        officer_a, officer_b = browser(), browser()
+        await officer_a.login("canbo.a")
+        await officer_b.login("canbo.b")
+        token = await officer_a.token("/applications")
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", token)
+        form.add_field("unit", cs.UNIT_A)
+        form.add_field("file", csv_text.encode(), filename="hs.csv")
+        status, body, _ = await officer_a.post("/applications/import", form)
+        assert status == 200 and "Đã nhập: 1 mới" in body
+        token_b = await officer_b.token("/applications")
+        change = {"code": "H35.21-261120-0009", "status": "ready"}
+        status, _, _ = await officer_b.post(
+            "/applications/status", {**change, "csrf_token": token_b}
+        )
+        assert status == 404
+        status, body, _ = await officer_a.post(
+            "/applications/status", {**change, "csrf_token": token}
+        )
+        assert status == 200 and "Đã cập nhật H35.21-261120-0009" in body
+
+    run(scenario)
