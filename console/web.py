@@ -321,10 +321,7 @@ def create_app(name: str | None = None, secret: bytes | None = None) -> Sanic:
     ) -> HTTPResponse:
         day = _date(request.args.get("day")) or booking.local_now().date()
         unit = request.args.get("unit") or viewer.unit
-        try:
-            items = desk.day_view(viewer, day, unit)
-        except TipNotFound as error:
-            raise BookingNotFound() from error
+        items = desk.day_view(viewer, day, unit)
         units = desk.unit_names(viewer)
         rows = p.rows(
             [

@@ -61,7 +61,7 @@ def _unit_choice(viewer: Viewer, unit: str | None) -> str:
     if unit and viewer.sees(unit):
         return unit
     if unit:
-        raise TipNotFound()  # a unit outside the viewer's sight reads as absent
+        raise BookingNotFound()  # a unit outside the viewer's sight reads as absent
     return viewer.unit
 
 

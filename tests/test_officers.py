@@ -224,7 +224,7 @@ def test_appointments_are_scoped(who: Dict[str, Viewer]) -> None:
     assert [a.code for a in desk.day_view(who["a"], day)] == [made.code]
     assert desk.day_view(who["b"], day) == []
     assert [a.code for a in desk.day_view(who["admin"], day, cs.UNIT_A)] == [made.code]
-    with pytest.raises(TipNotFound):
+    with pytest.raises(BookingNotFound):
         desk.day_view(who["b"], day, cs.UNIT_A)
     with pytest.raises(BookingNotFound):
         desk.mark_no_show(who["b"], made.code)
