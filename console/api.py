@@ -168,11 +168,16 @@ Route = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
 def create_app(
-    name: str = "officer_api", tokens: Dict[str, Officer] | None = None
+    name: str = "officer_api",
+    tokens: Dict[str, Officer] | None = None,
+    app: Sanic | None = None,
 ) -> Sanic:
-    """The API app; ``tokens`` (hash -> officer) default to :func:`load_tokens`."""
+    """The API app; ``tokens`` (hash -> officer) default to :func:`load_tokens`.
+
+    Given ``app`` (the web console), the routes are added to it instead.
+    """
     privacy.install()
-    app = Sanic(name)
+    app = app or Sanic(name)
     known = tokens if tokens is not None else load_tokens()
 
     def authenticated(handler: Handler) -> Route:

@@ -661,3 +661,21 @@ def list_appointments(
             )
             for row in rows
         ]
+
+
+NO_SHOW = "no_show"
+
+
+def mark_no_show(code: str, unit: str, bind: Engine | None = None) -> None:
+    """The citizen did not come: an officer of the unit marks the booking.
+
+    Another unit's booking, or one already cancelled, is not found.
+    """
+    with session_scope(bind) as session:
+        row = session.execute(
+            select(Appointment).where(Appointment.code == normalize_code(code))
+        ).scalar_one_or_none()
+        if row is None or row.unit != unit or row.status == CANCELLED:
+            raise BookingNotFound()
+        row.status = NO_SHOW
+        row.updated_at = local_now()

@@ -774,7 +774,11 @@ def sync(content: Content, session: Session) -> Report:
             wanted_facts[row.key] = _row_values(row)
     _upsert(session, Fact, wanted_facts, report)
     if content.news is not None:
-        _upsert(session, NewsItem, _news_rows(content.news), report)
+        wanted_news = _news_rows(content.news)
+        # news published from the officers' console is not in knowledge/: keep it
+        for row in session.query(NewsItem).filter(NewsItem.key.like("console:%")):
+            wanted_news[row.key] = _row_values(row)
+        _upsert(session, NewsItem, wanted_news, report)
     elif stale_units:
         codes = [unit.code for unit in stale_units]
         for item in session.query(NewsItem).filter(NewsItem.unit.in_(codes)).all():
@@ -789,7 +793,11 @@ def sync(content: Content, session: Session) -> Report:
         report.count(Unit.__tablename__, 2)
     session.flush()
     if content.scams is not None:
-        _upsert(session, ScamAlert, _scam_rows(content.scams), report)
+        wanted_scams = _scam_rows(content.scams)
+        # scam alerts published from the officers' console: keep them too
+        for row in session.query(ScamAlert).filter(ScamAlert.key.like("console-%")):
+            wanted_scams[row.key] = _row_values(row)
+        _upsert(session, ScamAlert, wanted_scams, report)
     if content.forms is not None:
         _upsert(session, Form, _form_rows(content.forms), report)
     notes = _note_rows(content)

@@ -4,6 +4,7 @@ Each capability keeps its tables in its own module (on ``services.db.Base``)
 and adds its import here:
 knowledge_models (units, procedures, facts, forms, news, scam alerts);
 applications, audit, booking, handoff, outbound, tips (citizen services);
+officers (console accounts);
 zalo_store (the Zalo inbox, tokens and sent messages).
 """
 
@@ -13,6 +14,7 @@ from services import (  # noqa: F401
     booking,
     handoff,
     knowledge_models,
+    officers,
     outbound,
     tips,
     zalo_store,

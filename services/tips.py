@@ -429,3 +429,99 @@ def access_log(tip_id: int, bind: Engine | None = None) -> List[tuple]:
                 .order_by(TipAccess.id)
             ).all()
         ]
+
+
+STATUSES = ("new", "read", "in_progress", "closed")
+
+
+def unit_of(id_or_reference: Union[int, str], bind: Engine | None = None) -> str:
+    """The unit a tip belongs to (no content read, nothing logged), or
+    :class:`TipNotFound`; callers check the unit before reading the tip."""
+    with session_scope(bind) as session:
+        tip = _find(session, id_or_reference)
+        if tip is None:
+            raise TipNotFound()
+        return str(tip.unit)
+
+
+def log_access(
+    tip_ids: List[int],
+    officer: str,
+    unit: str,
+    action: str,
+    now: dt.datetime | None = None,
+    bind: Engine | None = None,
+) -> None:
+    """Write one audit line per tip (e.g. "list" when the inbox shows them)."""
+    at = now or local_now()
+    with session_scope(bind) as session:
+        for tip_id in tip_ids:
+            session.add(
+                TipAccess(
+                    tip_id=tip_id, officer=officer, unit=unit, action=action[:32], at=at
+                )
+            )
+
+
+def ids_of(references: List[str], bind: Engine | None = None) -> List[int]:
+    with session_scope(bind) as session:
+        return list(
+            session.execute(
+                select(Tip.id).where(Tip.reference.in_(references))
+            ).scalars()
+        )
+
+
+def officer_update(
+    id_or_reference: Union[int, str],
+    viewer_unit: str,
+    officer: str,
+    status: str | None = None,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+    bind: Engine | None = None,
+) -> None:
+    """An officer of the tip's unit changes its status and/or adds a note
+    (encrypted); audit-logged like a read. Another unit's tip: not found."""
+    now = now or local_now()
+    if status is not None and status not in STATUSES:
+        raise BadTip(f"unknown status {status!r}")
+    text = _text(note)
+    if status is None and text is None:
+        raise BadTip("nothing to change")
+    privacy.register(text)
+    with session_scope(bind) as session:
+        tip = _find(session, id_or_reference)
+        if tip is None or tip.unit != viewer_unit:
+            raise TipNotFound()
+        if status is not None and status != tip.status:
+            tip.status = status
+            session.add(
+                TipAccess(
+                    tip_id=tip.id,
+                    officer=officer,
+                    unit=viewer_unit,
+                    action=f"status:{status}",
+                    at=now,
+                )
+            )
+        if text is not None:
+            session.add(
+                TipNote(
+                    tip_id=tip.id,
+                    key_id=crypto.keyring().current,
+                    author=officer[:120],
+                    text=crypto.encrypt(text, "tips_notes.text"),
+                    added_at=now,
+                )
+            )
+            session.add(
+                TipAccess(
+                    tip_id=tip.id,
+                    officer=officer,
+                    unit=viewer_unit,
+                    action="note",
+                    at=now,
+                )
+            )
+        tip.updated_at = now
