@@ -18,7 +18,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help migrate seed setup run test train shell bench lint validate pytest test-server test-nlu test-core gates lock clean zalo-sim
+.PHONY: chromium help migrate seed setup run test train shell bench lint validate pytest test-server test-nlu test-core gates lock clean zalo-sim
 
 help:
 	@echo "make run    set everything up and start the assistant (REST on :$(RASA_PORT))"
@@ -72,12 +72,12 @@ train: $(MODEL)
 
 # ---- run ----------------------------------------------------------------------
 run: setup migrate seed $(MODEL)
-	@echo "==> Starting the action server (:$(ACTIONS_PORT)), Rasa (:$(RASA_PORT)) and the officer API (:$(CONSOLE_PORT)). Ctrl-C stops all."
+	@echo "==> Starting the action server (:$(ACTIONS_PORT)), Rasa (:$(RASA_PORT)) and the officers' console (:$(CONSOLE_PORT)). Ctrl-C stops all."
 	@token="$${RASA_API_TOKEN:-$$(cat var/api_token)}"; \
 	$(RASA) run actions --port $(ACTIONS_PORT) & actions=$$!; \
 	$(RASA) run --model $(MODEL) --enable-api --auth-token "$$token" \
 	  --port $(RASA_PORT) --credentials credentials.yml --endpoints endpoints.yml & rasa=$$!; \
-	CONSOLE_PORT=$(CONSOLE_PORT) $(PY) -m console.api & console=$$!; \
+	CONSOLE_PORT=$(CONSOLE_PORT) $(PY) -m console & console=$$!; \
 	trap 'kill $$actions $$rasa $$console 2>/dev/null; wait; echo "==> Stopped."' INT TERM; \
 	wait -n $$actions $$rasa $$console; status=$$?; \
 	kill $$actions $$rasa $$console 2>/dev/null; wait; exit $$status
@@ -93,11 +93,23 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-pytest: setup
+# The console's browser tests drive Debian's Chromium (Playwright cannot download one here).
+# Installed here when missing and this user may (root with apt-get).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "==> Installing Debian's Chromium for the console's browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else \
+	    echo "Chromium is missing: apt-get install chromium (the console's browser tests need /usr/bin/chromium)"; \
+	    exit 1; \
+	  fi; }
+
+pytest: setup chromium
 	$(VENV)/bin/pytest -m "not model"
 
 # The assistant started as `make run` starts it, over REST (needs the model).
-test-server: $(MODEL)
+test-server: $(MODEL) chromium
 	$(VENV)/bin/pytest -m model
 
 validate: setup
