@@ -66,9 +66,10 @@ def throwaway_keys() -> Dict[str, str]:
 class Assistant:
     """Action server + Rasa server (REST, API on) over a seeded temporary database."""
 
-    def __init__(self, tmp: Path) -> None:
-        if not MODEL.exists():
+    def __init__(self, tmp: Path, model: Path = MODEL) -> None:
+        if not model.exists():
             pytest.fail("no trained model: run `make train` first")
+        self.model = model
         self.tmp = tmp
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
@@ -110,22 +111,30 @@ class Assistant:
         health = f"http://127.0.0.1:{self.actions_port}/health"
         wait_until(lambda: up(health), 240, self.actions)
 
-    def start_rasa(self) -> None:
+    def start_rasa(self, ready: str = "/", **env: str) -> None:
+        """Start Rasa (``env`` added to its environment); wait until ``ready``
+        (a path) answers."""
         self.rasa = subprocess.Popen(
-            [RASA, "run", "--model", str(MODEL), "--enable-api"]
+            [RASA, "run", "--model", str(self.model), "--enable-api"]
             + ["--auth-token", TOKEN, "--port", str(self.rasa_port)]
             + ["--credentials", "credentials.yml", "--endpoints", str(self.endpoints)],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **env},
             stdout=(self.tmp / "rasa.log").open("a"),
             stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: up(f"{self.url}/"), 240, self.rasa)
+        wait_until(lambda: up(f"{self.url}{ready}"), 240, self.rasa)
 
     def start(self) -> Assistant:
         self.start_actions()
         self.start_rasa()
         return self
+
+    def kill_rasa(self) -> None:
+        assert self.rasa is not None
+        if self.rasa.poll() is None:
+            self.rasa.send_signal(signal.SIGKILL)
+        self.rasa.wait(30)
 
     def kill_actions(self) -> None:
         assert self.actions is not None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator, List, Tuple
 
 import pytest
 
@@ -96,6 +96,14 @@ def working_day() -> dt.date:
     raise AssertionError(f"{UNIT} has no free 09:00 slot in the next four weeks")
 
 
+def day_of(code: str) -> Tuple[dt.date, dt.time]:
+    """When the booking ``code`` is."""
+    from services import booking
+
+    rows = booking.list_appointments(UNIT, include_cancelled=True)
+    return next((row.day, row.start) for row in rows if row.code == code)
+
+
 def bookings_of(phone: str) -> List[str]:
     """Codes of every booking (cancelled ones too) made with ``phone``."""
     from services import booking
@@ -106,11 +114,26 @@ def bookings_of(phone: str) -> List[str]:
     ]
 
 
-@pytest.mark.parametrize("moment", ["before_commit", "after_commit"])
-def test_killed_action_server_books_once_or_not_at_all(
-    rasa_only: Assistant, servers_database: None, tmp_path: Path, moment: str
-) -> None:
-    assistant = rasa_only
+class Citizen:
+    """One citizen talking to the assistant over REST from ``UNIT``."""
+
+    def __init__(self, assistant: Assistant, sender: str) -> None:
+        self.assistant, self.sender = assistant, sender
+
+    def say(self, message: str) -> str:
+        """The reply's texts and button titles, as one string."""
+        status, replies = self.assistant.say(message, self.sender, {"unit": UNIT})
+        assert status == 200, replies
+        buttons = [b["title"] for r in replies for b in r.get("buttons") or []]
+        return f"{reply_text(replies)} {buttons}".strip()
+
+
+def book_until_the_crash(
+    assistant: Assistant, tmp_path: Path, moment: str, citizen: Citizen, phone: str
+) -> Tuple[dt.date, str]:
+    """Fill the appointment form (09:00 on a working day) with the action
+    server set to die at ``moment`` of the submit: the day and the reply to
+    the last answer (the phone)."""
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(CRASH_HOOK, encoding="utf-8")
@@ -120,40 +143,61 @@ def test_killed_action_server_books_once_or_not_at_all(
         CRASH_BOOKING=moment,
         CRASH_MARKER=str(marker),
     )
-    sender = f"crash-{moment}"
-    phone = "0912345601" if moment == "before_commit" else "0912345602"
-    unit = {"unit": UNIT}
     day = working_day()
-
-    def say(message: str) -> str:
-        """The reply's texts and button titles, as one string."""
-        status, replies = assistant.say(message, sender, unit)
-        assert status == 200, replies
-        buttons = [b["title"] for r in replies for b in r.get("buttons") or []]
-        return f"{reply_text(replies)} {buttons}"
-
-    assert "ngày nào" in say("cho em đặt lịch làm căn cước với ạ")
-    assert "09:00" in say(day.strftime("%d/%m/%Y"))
-    assert "họ và tên" in say("9h")
-    assert "điện thoại" in say("Trần Thị Hoa")
-    crashed = say(phone)  # the final submit: the action server dies in it
+    assert "ngày nào" in citizen.say("cho em đặt lịch làm căn cước với ạ")
+    assert "09:00" in citizen.say(day.strftime("%d/%m/%Y"))
+    assert "họ và tên" in citizen.say("9h")
+    assert "điện thoại" in citizen.say("Trần Thị Hoa")
+    crashed = citizen.say(phone)  # the final submit: the action server dies in it
     assert marker.read_text() == moment, "the action server did not reach book()"
     assert assistant.actions is not None
     assistant.actions.wait(30)  # it really died
+    return day, crashed
 
-    made = bookings_of(phone)
-    assert len(made) == (0 if moment == "before_commit" else 1)
-    assert not any(code in crashed for code in made)  # no confirmation got out
 
-    # the action server comes back; the citizen, unanswered, asks again
-    assistant.start_actions()
-    retried = say("đặt lịch giúp em với, nãy chưa thấy xác nhận")
-    made = bookings_of(phone)
-    assert len(made) == 1, (made, retried)
-    assert made[0] in retried, retried
-    assert day.strftime("%d/%m/%Y") in retried and "09:00" in retried
+@pytest.mark.parametrize("moment", ["before_commit", "after_commit"])
+def test_killed_action_server_books_once_or_not_at_all(
+    rasa_only: Assistant, servers_database: None, tmp_path: Path, moment: str
+) -> None:
+    assistant = rasa_only
+    citizen = Citizen(assistant, f"crash-{moment}")
+    phone = "0912345601" if moment == "before_commit" else "0912345602"
+    try:
+        day, crashed = book_until_the_crash(assistant, tmp_path, moment, citizen, phone)
+        made = bookings_of(phone)
+        assert len(made) == (0 if moment == "before_commit" else 1)
+        assert not any(code in crashed for code in made)  # no confirmation got out
 
-    # and asking once more still makes no second booking
-    say("đặt lịch giúp em với, nãy chưa thấy xác nhận")
-    assert bookings_of(phone) == made
-    assistant.kill_actions()
+        # the action server comes back; the citizen, unanswered, asks again
+        assistant.start_actions()
+        retried = citizen.say("đặt lịch giúp em với, nãy chưa thấy xác nhận")
+        made = bookings_of(phone)
+        assert len(made) == 1, (made, retried)
+        assert made[0] in retried, retried
+        assert day_of(made[0]) == (day, dt.time(9, 0))
+        assert day.strftime("%d/%m/%Y") in retried and "09:00" in retried
+
+        # and asking once more still makes no second booking
+        citizen.say("đặt lịch giúp em với, nãy chưa thấy xác nhận")
+        assert bookings_of(phone) == made
+    finally:
+        assistant.kill_actions()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="assistant gap: with the action server gone Rasa sends no reply at "
+    "all, so a citizen whose booking was not made is not told so",
+)
+def test_citizen_is_told_when_the_submit_was_cut_off(
+    rasa_only: Assistant, servers_database: None, tmp_path: Path
+) -> None:
+    citizen = Citizen(rasa_only, "crash-told")
+    try:
+        _, crashed = book_until_the_crash(
+            rasa_only, tmp_path, "before_commit", citizen, "0912345603"
+        )
+    finally:
+        rasa_only.kill_actions()
+    assert bookings_of("0912345603") == []
+    assert crashed.startswith("Dạ"), "the citizen got no answer at all"
