@@ -154,3 +154,21 @@ def privacy_restored() -> Iterator[None]:
 
     yield
     privacy.uninstall()
+
+
+# ---- the assistant as `make run` starts it (tests marked `model`) ----------------
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Action server + Rasa server over a seeded temporary database, one per
+    test module; Rasa's log must show no traceback when the module is done."""
+    from tests.servers import Assistant
+
+    running = Assistant(tmp_path_factory.mktemp("assistant")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+    log = running.rasa_log()
+    assert "Traceback" not in log, log[-3000:]

@@ -4,104 +4,20 @@ Marked `model`: runs after training (`make test` runs it with `pytest -m model`)
 """
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "current.tar.gz"
-RASA = str(Path(sys.executable).with_name("rasa"))
-TOKEN = "test-token-not-secret"
+from tests.servers import TOKEN, Assistant
 
 pytestmark = pytest.mark.model
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, process: subprocess.Popen, seconds: int = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            time.sleep(1)
-    raise RuntimeError(f"{url} did not come up in {seconds} s")
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not MODEL.exists():
-        pytest.fail("no trained model: run `make train` first")
-    tmp = tmp_path_factory.mktemp("server")
-    actions_port, rasa_port = free_port(), free_port()
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(
-        (ROOT / "endpoints.yml")
-        .read_text(encoding="utf-8")
-        .replace("127.0.0.1:5055", f"127.0.0.1:{actions_port}")
-    )
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
-    }
-    env.pop("REDIS_URL", None)
-    logs = (tmp / "actions.log").open("w"), (tmp / "rasa.log").open("w")
-    actions = subprocess.Popen(
-        [RASA, "run", "actions", "--port", str(actions_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=logs[0],
-        stderr=subprocess.STDOUT,
-    )
-    rasa = subprocess.Popen(
-        [
-            RASA,
-            "run",
-            "--model",
-            str(MODEL),
-            "--enable-api",
-            "--auth-token",
-            TOKEN,
-            "--port",
-            str(rasa_port),
-            "--credentials",
-            "credentials.yml",
-            "--endpoints",
-            str(endpoints),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=logs[1],
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions)
-        wait_until_up(f"http://127.0.0.1:{rasa_port}/", rasa)
-        yield f"http://127.0.0.1:{rasa_port}"
-    finally:
-        for process in (rasa, actions):
-            process.terminate()
-        for process in (rasa, actions):
-            process.wait(timeout=30)
-        for log in logs:
-            log.close()
-        rasa_log = (tmp / "rasa.log").read_text(encoding="utf-8", errors="replace")
-        assert "Traceback" not in rasa_log, rasa_log[-3000:]
+def server(assistant: Assistant) -> str:
+    """The REST base URL of the assistant (tests/conftest.py starts it)."""
+    return assistant.url
 
 
 def say(server: str, message: Any, sender: str = "citizen") -> Tuple[int, List[Dict]]:
