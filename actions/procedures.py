@@ -51,7 +51,8 @@ def question_procedure(tracker: Tracker) -> str | None:
     if entity and text.startswith("/"):
         return entity
     intent = latest_intent(tracker)
-    follow_up = latest_entity(tracker, "info_type") and not entity and slot
+    asked = latest_entity(tracker, "info_type") or knowledge.detect_info_type(text)
+    follow_up = asked and not entity and slot
     # a long message is a new question even without a procedure entity
     # ("ko khai báo thanh kiếm gia bảo thì bị phạt ko"): its intent decides
     if follow_up and (
@@ -72,7 +73,7 @@ def answer_procedure(
     text = latest_text(tracker)
     # the entity of this message only: a kind asked turns ago (the slot may
     # still hold it after another action) is not asked again
-    info_type = latest_entity(tracker, "info_type")
+    info_type = latest_entity(tracker, "info_type") or knowledge.detect_info_type(text)
     if knowledge.mentions_household_book(text):
         send(dispatcher, knowledge.household_book().messages)
     result = knowledge.answer(

@@ -10,6 +10,7 @@ national facts, and is cut into phone-sized messages.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections import Counter
@@ -18,7 +19,7 @@ from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
 from sqlalchemy.engine import Engine
 
-from services import db, menu
+from services import content, db, menu
 from services.knowledge_models import (
     Fact,
     KnowledgeNote,
@@ -157,6 +158,13 @@ def legal_basis_line(bases: Iterable[str | None]) -> str | None:
             if part and instrument not in instruments:
                 instruments.add(instrument)
                 seen.append(part)
+    # "Luật Cư trú 2020" says less than "Luật Cư trú 2020, Điều 25": drop it
+    keys = [re.sub(r"\s*\([^)]*\)", "", part).casefold() for part in seen]
+    seen = [
+        part
+        for part, key in zip(seen, keys, strict=True)
+        if not any(other.startswith(key + ",") for other in keys)
+    ]
     return f"Căn cứ: {'; '.join(seen)}." if seen else None
 
 
@@ -198,6 +206,36 @@ def procedure_title(procedure: str, bind: Engine | None = None) -> str | None:
 def _pairs(text: str) -> Set[Tuple[str, str]]:
     words = _WORD.findall(fold(text).lower())
     return set(zip(words, words[1:], strict=False))
+
+
+def _words(text: str) -> str:
+    """Folded words separated by single spaces (punctuation dropped)."""
+    return " ".join(re.findall(r"\w+", fold(text)))
+
+
+@functools.cache
+def _info_cues() -> List[Tuple[str, str, int]]:
+    """(kind, folded phrase, order) from knowledge/info_cues.yml."""
+    cues = content.load("info_cues")
+    return [
+        (kind, _words(str(phrase)), order)
+        for order, (kind, phrases) in enumerate(cues.items())
+        for phrase in phrases
+    ]
+
+
+def detect_info_type(text: str) -> str | None:
+    """The kind of answer a message asks for, from knowledge/info_cues.yml: for
+    messages where the NLU found no info_type entity. The longest cue wins."""
+    folded = f" {_words(text or '')} "
+    best: Tuple[int, int] | None = None
+    kind_found: str | None = None
+    for kind, phrase, order in _info_cues():
+        if phrase and f" {phrase} " in folded:
+            rank = (-len(phrase.split()), order)
+            if best is None or rank < best:
+                best, kind_found = rank, kind
+    return kind_found
 
 
 def detect_case(procedure: str, text: str, bind: Engine | None = None) -> str | None:

@@ -385,3 +385,28 @@ def test_legal_basis_names_each_instrument_once() -> None:
         "Căn cứ: Thông tư 73/2024/TT-BTC (sửa bởi Thông tư 71/2025/TT-BTC); "
         "Luật Căn cước 2023."
     )
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("thông báo lưu trú muộn nhất là lúc mấy giờ ạ", "duration"),
+        ("ko bao luu tru bi phat bao nhieu", "penalty"),
+        ("lam ho chieu o dau vay", "place"),
+        ("ho chieu lam online dc ko", "online"),
+        ("cccd có cần mang gì không", "documents"),
+        ("lam cccd mat tien ko", "fee"),
+        ("cho e xin mau ct01", "form"),
+        ("ai phải đăng ký tạm trú", "eligibility"),
+        ("dang ky tam tru", None),
+    ],
+)
+def test_the_kind_of_answer_asked_without_an_entity(text: str, kind: str) -> None:
+    assert knowledge.detect_info_type(text) == kind
+
+
+def test_a_law_and_an_article_of_it_are_named_once() -> None:
+    line = knowledge.legal_basis_line(
+        ["Luật Cư trú 2020", "Luật Cư trú 2020, Điều 25; Nghị định 154/2024/NĐ-CP"]
+    )
+    assert line == "Căn cứ: Luật Cư trú 2020, Điều 25; Nghị định 154/2024/NĐ-CP."
