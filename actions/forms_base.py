@@ -69,6 +69,21 @@ INTERRUPTION_CONFIDENCE = 0.6
 # confident question counts: a name read as a procedure question at 0.51
 # ("Lê Văn Tám") stays a name.
 FREE_TEXT_INTERRUPTION_CONFIDENCE = 0.8
+# Phrases that make a short message a request for an officer rather than a name:
+# "Nguyễn Văn An" may be read as human_handoff, "gặp cán bộ" must stay one.
+_OFFICER_PHRASES = (
+    "can bo", "nguoi that", "nhan vien", "gap", "noi chuyen", "admin", "truc",
+    "tu van", "ho tro", "giup", "ai do", "co ai",
+)  # fmt: skip
+
+
+def looks_like_name(text: str) -> bool:
+    """2-6 words of letters only, none of them asking for an officer."""
+    words = re.findall(r"\w+", text)
+    if not 2 <= len(words) <= 6 or not all(w.isalpha() for w in words):
+        return False
+    folded = f" {' '.join(strip_diacritics(w.lower()) for w in words)} "
+    return not any(f" {phrase} " in folded for phrase in _OFFICER_PHRASES)
 
 
 @dataclass(frozen=True)
@@ -161,6 +176,16 @@ class ValidatedForm(FormValidationAction):
     def extract_full_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
+        # the slot mapping leaves out officer requests; a name read as one
+        # ("Nguyễn Văn An" -> human_handoff) is still the answer asked for
+        text = (tracker.latest_message.get("text") or "").strip()
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if (
+            tracker.get_slot(REQUESTED_SLOT) == "full_name"
+            and intent == "human_handoff"
+            and looks_like_name(text)
+        ):
+            return {"full_name": text}
         name = shared_contact(tracker).get("name")
         if _answered(tracker, "full_name") or not isinstance(name, str) or not name:
             return {}
@@ -213,8 +238,12 @@ class ValidatedForm(FormValidationAction):
             if value is None:  # emptied by an extraction: say so to Rasa too
                 results[slot] = None
                 continue
-            if slot in self.free_text_slots and self.interrupted_by_question(
-                tracker, FREE_TEXT_INTERRUPTION_CONFIDENCE
+            if (
+                slot in self.free_text_slots
+                and not (slot == "full_name" and looks_like_name(str(value)))
+                and self.interrupted_by_question(
+                    tracker, FREE_TEXT_INTERRUPTION_CONFIDENCE
+                )
             ):
                 return [SlotSet(slot, None)], True
             verdict: Verdict = check(value, dispatcher, tracker, domain)

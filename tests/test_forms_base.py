@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from actions.forms_base import ActionAskPhone, is_cancel
+from actions.booking import ValidateAppointmentForm
+from actions.forms_base import ActionAskPhone, is_cancel, looks_like_name
 from actions.status import ValidateApplicationStatusForm
 from tests.form_trackers import fakes, form_tracker, run, slot_events  # noqa: F401
 
@@ -128,3 +129,39 @@ def test_phone_question_for_a_booking_change() -> None:
     )
     _, dispatcher = run(ActionAskPhone(), tracker)
     assert dispatcher.messages[0]["response"] == "utter_ask_phone_booking"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("Nguyễn Văn An", True), ("tran thi hoa", True), ("gặp cán bộ đi", False),
+     ("cho tôi nói chuyện với người thật", False), ("0912345678", False)],
+)  # fmt: skip
+def test_looks_like_name(text: str, name: bool) -> None:
+    assert looks_like_name(text) is name
+
+
+def test_a_name_read_as_an_officer_request_is_still_the_name(fakes: Any) -> None:  # noqa: F811
+    """The slot mapping leaves out human_handoff; "Nguyễn Văn An" read as one is
+    still taken as the full name asked for, not as a request for an officer."""
+    tracker = form_tracker(
+        "Nguyễn Văn An",
+        "human_handoff",
+        form="appointment_form",
+        requested="full_name",
+        confidence=0.93,
+    )
+    events, dispatcher = run(ValidateAppointmentForm(), tracker)
+    assert not any(e["event"] == "action_execution_rejected" for e in events)
+    assert slot_events(events)["full_name"] == "Nguyễn Văn An"
+
+
+def test_an_officer_request_in_the_name_question_still_leaves(fakes: Any) -> None:  # noqa: F811
+    tracker = form_tracker(
+        "cho tôi gặp cán bộ",
+        "human_handoff",
+        form="appointment_form",
+        requested="full_name",
+        confidence=0.93,
+    )
+    events, _ = run(ValidateAppointmentForm(), tracker)
+    assert "full_name" not in slot_events(events)
