@@ -38,6 +38,16 @@ NEXT_STEP_BUTTONS = [
 ]
 
 
+def asked_info_type(tracker: Tracker) -> str | None:
+    """The kind of answer asked: the message's info_type entity when it is one of
+    ours (the CRF can return a partial span such as "phat bao"), else the cue
+    words of knowledge/info_cues.yml."""
+    entity = latest_entity(tracker, "info_type")
+    if entity in knowledge.INFO_LABELS:
+        return entity
+    return knowledge.detect_info_type(latest_text(tracker))
+
+
 def question_procedure(tracker: Tracker) -> str | None:
     """Which procedure the latest message asks about.
 
@@ -51,7 +61,7 @@ def question_procedure(tracker: Tracker) -> str | None:
     if entity and text.startswith("/"):
         return entity
     intent = latest_intent(tracker)
-    asked = latest_entity(tracker, "info_type") or knowledge.detect_info_type(text)
+    asked = asked_info_type(tracker)
     follow_up = asked and not entity and slot
     # a long message is a new question even without a procedure entity
     # ("ko khai báo thanh kiếm gia bảo thì bị phạt ko"): its intent decides
@@ -73,7 +83,7 @@ def answer_procedure(
     text = latest_text(tracker)
     # the entity of this message only: a kind asked turns ago (the slot may
     # still hold it after another action) is not asked again
-    info_type = latest_entity(tracker, "info_type") or knowledge.detect_info_type(text)
+    info_type = asked_info_type(tracker)
     if knowledge.mentions_household_book(text):
         send(dispatcher, knowledge.household_book().messages)
     result = knowledge.answer(

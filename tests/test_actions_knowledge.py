@@ -14,6 +14,7 @@ from actions.fallback import ActionClarifyIntent
 from actions.news import ActionNews
 from actions.procedures import NEXT_STEP_BUTTONS, ActionAnswerProcedure
 from actions.scam import ActionCheckScam
+from services import knowledge
 from services.loader import load
 
 FIXTURE = Path(__file__).parent / "fixtures" / "knowledge"
@@ -390,3 +391,24 @@ def test_scam_button_without_story_gives_general_warnings(
     text = texts(dispatcher)
     assert "Công an không bao giờ gọi điện" in text
     assert "Các thủ đoạn đang được cảnh báo gần đây" in text
+
+
+def test_a_partial_info_type_span_falls_back_to_the_cue_words(
+    db_engine: Engine,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    """The CRF may return a span that is no kind ("phat bao"): the cue words of
+    knowledge/info_cues.yml decide, so the penalty is answered, not the overview."""
+    load(None, db_engine)
+    tracker = make_tracker(
+        "ko bao luu tru bi phat bao nhieu",
+        "ask_accommodation_notice",
+        entities=[
+            entity("procedure", "accommodation_notice"),
+            entity("info_type", "phat bao"),
+        ],
+    )
+    ActionAnswerProcedure().run(dispatcher, tracker, {})
+    assert knowledge._INFO_PHRASES["penalty"] in texts(dispatcher)
+    assert "Căn cứ:" in texts(dispatcher)

@@ -77,11 +77,6 @@ def test_cancel_leaves_the_form(
     assert "Căn cứ:" in answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="assistant bug: the name 'Nguyễn Văn An' asked by the booking form "
-    "is read as human_handoff with location 'Văn An'; the form is dropped",
-)
 def test_a_name_that_looks_like_a_place_is_taken_as_the_name(
     assistant: Assistant,
 ) -> None:
@@ -91,11 +86,6 @@ def test_a_name_that_looks_like_a_place_is_taken_as_the_name(
     assert "số điện thoại" in asked, asked
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="assistant bug: 'em muốn báo tin tội phạm' gets the clarification "
-    "question instead of the tip form",
-)
 def test_plain_request_to_report_a_crime_starts_the_tip_form(
     assistant: Assistant,
 ) -> None:
