@@ -7,10 +7,8 @@ training, like tests/test_server.py) and /usr/bin/chromium.
 """
 
 import asyncio
-import base64
 import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Dict, Iterator, List
 
@@ -21,8 +19,8 @@ from sanic import Sanic
 from console.web import create_app
 from services import crypto, db, handoff
 from tests import console_support as cs
+from tests.servers import TOKEN, Assistant, free_port, throwaway_keys
 from tests.test_console_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
-from tests.test_server import MODEL, RASA, ROOT, TOKEN, free_port, wait_until_up
 
 pytestmark = [
     pytest.mark.model,
@@ -42,87 +40,34 @@ TIP_MESSAGES = [
 REFERENCE = re.compile(r"TB-[A-Z0-9]{8}")
 
 
-def _key() -> str:
-    return base64.b64encode(os.urandom(32)).decode()
-
-
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
-    """Action server and Rasa on one fresh database, with shared keys."""
-    if not MODEL.exists():
-        pytest.fail("no trained model: run `make train` first")
-    tmp = tmp_path_factory.mktemp("console_rest")
+    """The assistant (tests/servers.py) and this process on one seeded database
+    with the same throw-away keys, plus the console's sample units and officers."""
+    running = Assistant(tmp_path_factory.mktemp("console_rest"))
     env = {
-        "DATABASE_URL": f"sqlite:///{tmp / 'app.db'}",
-        "TRACKER_STORE_URL": f"sqlite:///{tmp / 'tracker.db'}",
-        "TIP_KEYS": f"k1:{_key()}",
-        "INDEX_KEY": _key(),
+        "DATABASE_URL": running.database_url,
+        "TRACKER_STORE_URL": running.env["TRACKER_STORE_URL"],
         "RASA_API_TOKEN": TOKEN,
+        **throwaway_keys(),
     }
-    saved = {name: os.environ.get(name) for name in env}
+    saved = {name: os.environ.get(name) for name in [*env, "RASA_URL"]}
     os.environ.update(env)
     crypto.reset()
     db.engine.cache_clear()
-    db.upgrade()
     cs.seed_units()
     cs.seed_officers()
-    actions_port, rasa_port = free_port(), free_port()
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(
-        (ROOT / "endpoints.yml")
-        .read_text(encoding="utf-8")
-        .replace("127.0.0.1:5055", f"127.0.0.1:{actions_port}")
-    )
-    child_env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child_env.pop("REDIS_URL", None)
-    logs = (tmp / "actions.log").open("w"), (tmp / "rasa.log").open("w")
-    actions = subprocess.Popen(
-        [RASA, "run", "actions", "--port", str(actions_port)],
-        cwd=ROOT,
-        env=child_env,
-        stdout=logs[0],
-        stderr=subprocess.STDOUT,
-    )
-    rasa = subprocess.Popen(
-        [
-            RASA,
-            "run",
-            "--model",
-            str(MODEL),
-            "--enable-api",
-            "--auth-token",
-            TOKEN,
-            "--port",
-            str(rasa_port),
-            "--credentials",
-            "credentials.yml",
-            "--endpoints",
-            str(endpoints),
-        ],  # fmt: skip
-        cwd=ROOT,
-        env=child_env,
-        stdout=logs[1],
-        stderr=subprocess.STDOUT,
-    )
-    rasa_url = f"http://127.0.0.1:{rasa_port}"
-    os.environ["RASA_URL"] = rasa_url
+    running.start()
+    os.environ["RASA_URL"] = running.url
     try:
-        wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions)
-        wait_until_up(f"{rasa_url}/", rasa)
-        yield {"rasa": rasa_url}
+        yield {"rasa": running.url}
     finally:
-        for process in (rasa, actions):
-            process.terminate()
-        for process in (rasa, actions):
-            process.wait(timeout=30)
-        for log in logs:
-            log.close()
+        running.stop()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        os.environ.pop("RASA_URL", None)
         crypto.reset()
         db.engine.cache_clear()
 
