@@ -29,6 +29,38 @@ from actions.procedures import answer_procedure
 from services import knowledge, menu
 
 
+def procedure_follow_up(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> List[Dict[str, Any]] | None:
+    """A message naming a kind of information ("mấy ngày thì có ạ") while a
+    procedure is being discussed continues that procedure, whatever small-talk
+    intent it was read as; None when it is not such a follow-up."""
+    procedure = latest_entity(tracker, "procedure") or tracker.get_slot("procedure")
+    if procedure and latest_entity(tracker, "info_type") in knowledge.INFO_LABELS:
+        return answer_procedure(dispatcher, tracker, str(procedure))
+    return None
+
+
+class ActionAcknowledge(Action):
+    """A "yes" or "no" out of the blue: a procedure follow-up read as one is
+    answered; otherwise "anything else?"."""
+
+    def name(self) -> str:
+        return "action_acknowledge"
+
+    def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+    ) -> List[Dict[str, Any]]:
+        follow_up = procedure_follow_up(dispatcher, tracker)
+        if follow_up is not None:
+            return follow_up
+        dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+
 class ActionClarifyIntent(Action):
     def name(self) -> str:
         return "action_clarify_intent"
@@ -42,9 +74,9 @@ class ActionClarifyIntent(Action):
         pending = answer_pending_location(dispatcher, tracker, None)
         if pending is not None:
             return pending
-        procedure = latest_entity(tracker, "procedure") or tracker.get_slot("procedure")
-        if latest_entity(tracker, "info_type") and procedure:
-            return answer_procedure(dispatcher, tracker, str(procedure))
+        follow_up = procedure_follow_up(dispatcher, tracker)
+        if follow_up is not None:
+            return follow_up
         if knowledge.mentions_household_book(latest_text(tracker)):
             send(
                 dispatcher,

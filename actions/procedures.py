@@ -70,6 +70,9 @@ def question_procedure(tracker: Tracker) -> str | None:
         or len(fold(text).split()) <= MAX_FOLLOW_UP_WORDS
     ):
         return str(slot)
+    # ask_complaint covers how both complaints and crime reports work
+    if intent == "ask_complaint" and entity == "crime_report":
+        return entity
     if intent in PROCEDURE_BY_INTENT:
         return PROCEDURE_BY_INTENT[intent]
     return entity or (str(slot) if slot else None)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from actions.common import unit_code
 from actions.contact import ActionContact
-from actions.fallback import ActionClarifyIntent
+from actions.fallback import ActionAcknowledge, ActionClarifyIntent
 from actions.news import ActionNews
 from actions.procedures import NEXT_STEP_BUTTONS, ActionAnswerProcedure
 from actions.scam import ActionCheckScam
@@ -412,3 +412,44 @@ def test_a_partial_info_type_span_falls_back_to_the_cue_words(
     ActionAnswerProcedure().run(dispatcher, tracker, {})
     assert knowledge._INFO_PHRASES["penalty"] in texts(dispatcher)
     assert "Căn cứ:" in texts(dispatcher)
+
+
+def test_a_follow_up_read_as_yes_continues_the_procedure(
+    seeded: Engine,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    """ "mấy ngày thì có ạ" read as affirm still asks the procedure's duration."""
+    tracker = make_tracker(
+        "mấy ngày thì có ạ",
+        "affirm",
+        slots={"procedure": "passport"},
+        entities=[entity("info_type", "duration")],
+    )
+    events = ActionAcknowledge().run(dispatcher, tracker, {})
+    assert "Hộ chiếu phổ thông" in dispatcher.messages[0]["text"]
+    assert slots_of(events) == {"procedure": "passport", "info_type": None}
+
+
+def test_a_plain_yes_asks_what_else(
+    seeded: Engine,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    tracker = make_tracker("vâng ạ", "affirm", slots={"procedure": "passport"})
+    assert ActionAcknowledge().run(dispatcher, tracker, {}) == []
+    assert dispatcher.messages[0]["response"] == "utter_anything_else"
+
+
+def test_how_crime_reports_work_is_the_crime_report_procedure(
+    seeded: Engine,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    tracker = make_tracker(
+        "to giac toi pham co mat phi khong",
+        "ask_complaint",
+        entities=[entity("procedure", "crime_report"), entity("info_type", "fee")],
+    )
+    events = ActionAnswerProcedure().run(dispatcher, tracker, {})
+    assert slots_of(events)["procedure"] == "crime_report"
