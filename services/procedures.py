@@ -20,6 +20,9 @@ PROCEDURE_BY_INTENT: Dict[str, str] = {
     "ask_complaint": "complaint",
 }
 INTENT_BY_PROCEDURE = {value: key for key, value in PROCEDURE_BY_INTENT.items()}
+# every value of the `procedure` entity: the contract's procedures, and crime
+# reports (asked about under ask_complaint / report_crime)
+PROCEDURES = (*PROCEDURE_BY_INTENT.values(), "crime_report")
 
 
 def procedure_for(intent: str | None, entity_value: str | None) -> str | None:
@@ -27,6 +30,6 @@ def procedure_for(intent: str | None, entity_value: str | None) -> str | None:
     entity only decides when the intent does not (e.g. request_form)."""
     if intent in PROCEDURE_BY_INTENT:
         return PROCEDURE_BY_INTENT[intent]
-    if entity_value in INTENT_BY_PROCEDURE or entity_value == "crime_report":
+    if entity_value in PROCEDURES:
         return entity_value
     return None

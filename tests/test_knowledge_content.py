@@ -18,23 +18,11 @@ from typing import Any, Dict, List, Set
 import pytest
 import yaml
 
+from services.procedures import PROCEDURES as ALL_PROCEDURES
+
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
-PROCEDURES = [
-    "temporary_residence",
-    "temporary_absence",
-    "permanent_residence",
-    "residence_confirmation",
-    "accommodation_notice",
-    "identity_card",
-    "electronic_id",
-    "vehicle_registration",
-    "passport",
-    "weapons_declaration",
-    "security_permit",
-    "complaint",
-    "crime_report",
-]
+PROCEDURES = list(ALL_PROCEDURES)
 INFO_TYPES = {
     "documents",
     "fee",
