@@ -33,6 +33,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.guard import answered, tracker_is_paused
 from services import outbound
 from vietnamese.text import sanitize
 
@@ -96,8 +97,20 @@ class RestInput(RasaRestInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        """Rasa's REST blueprint, plus officers' waiting replies in each answer."""
-        blueprint = super().blueprint(on_new_message)
+        """Rasa's REST blueprint, plus officers' waiting replies in each answer,
+        and a request to resend when the bot could not answer (connectors.guard)."""
+        served: Dict[str, Any] = {}
+
+        def agent() -> Any:
+            app = served.get("app")
+            return getattr(app.ctx, "agent", None) if app is not None else None
+
+        is_paused = tracker_is_paused(agent)
+
+        async def handle(message: UserMessage) -> None:
+            await answered(on_new_message, message, is_paused, apologise_on_error=True)
+
+        blueprint = super().blueprint(handle)
 
         # a plain function: Sanic's blueprint takes a bound method for a decorator
         async def with_officer_messages(
@@ -108,6 +121,7 @@ class RestInput(RasaRestInput):
         blueprint.middleware(with_officer_messages, attach_to="response")
 
         async def start_delivery(app: Any, loop: asyncio.AbstractEventLoop) -> None:
+            served["app"] = app
             interval = float(os.environ.get("OUTBOUND_INTERVAL", "3"))
             app.ctx.outbound_delivery = loop.create_task(
                 outbound.delivery_loop(interval)
