@@ -108,3 +108,12 @@ def test_an_error_on_rest_is_answered_and_its_text_not_logged(
     assert texts(m) == ["Dạ, vâng", NO_REPLY_TEXT]
     assert "ma túy" not in caplog.text
     assert "citizen-1" in caplog.text
+
+
+def test_a_direct_send_counts_as_a_reply() -> None:
+    async def rasa(m: UserMessage) -> None:
+        await m.output_channel.send_text_message(m.sender_id, "Dạ, cán bộ đây")
+
+    m = message()
+    assert run(answered(rasa, m, paused(False))) is False
+    assert texts(m) == ["Dạ, cán bộ đây"]
