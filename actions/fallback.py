@@ -25,8 +25,13 @@ from actions.common import (
     latest_text,
     send,
 )
-from actions.procedures import answer_procedure
+from actions.procedures import (
+    MAX_FOLLOW_UP_WORDS,
+    answer_procedure,
+    asked_info_type,
+)
 from services import knowledge, menu
+from vietnamese.text import fold
 
 
 def procedure_follow_up(
@@ -34,9 +39,18 @@ def procedure_follow_up(
 ) -> List[Dict[str, Any]] | None:
     """A message naming a kind of information ("mấy ngày thì có ạ") while a
     procedure is being discussed continues that procedure, whatever small-talk
-    intent it was read as; None when it is not such a follow-up."""
+    intent it was read as; None when it is not such a follow-up. The kind is the
+    NLU's info_type entity or, in a short message, the cue words of
+    knowledge/info_cues.yml."""
     procedure = latest_entity(tracker, "procedure") or tracker.get_slot("procedure")
-    if procedure and latest_entity(tracker, "info_type") in knowledge.INFO_LABELS:
+    if not procedure:
+        return None
+    if latest_entity(tracker, "info_type") in knowledge.INFO_LABELS:
+        return answer_procedure(dispatcher, tracker, str(procedure))
+    # no kind found by the NLU ("phí bao nhiêu"): the cue words decide, for a
+    # short message only (a long unclear one is not a follow-up)
+    text = latest_text(tracker)
+    if len(fold(text).split()) <= MAX_FOLLOW_UP_WORDS and asked_info_type(tracker):
         return answer_procedure(dispatcher, tracker, str(procedure))
     return None
 

@@ -107,6 +107,40 @@ def test_follow_up_keeps_the_procedure(
     assert dispatcher.messages[-1]["buttons"] == NEXT_STEP_BUTTONS
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [("phí bao nhiêu", "200.000 đồng"), ("nop o dau", "Nơi nộp")],
+)
+def test_unclear_follow_up_without_a_kind_entity_uses_the_cue_words(
+    seeded: Engine,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+    text: str,
+    expected: str,
+) -> None:
+    """ "phí bao nhiêu" after a passport question, read as nlu_fallback with no
+    info_type entity: the passport fee, not "did you mean ...?"."""
+    tracker = make_tracker(text, "nlu_fallback", slots={"procedure": "passport"})
+    events = ActionClarifyIntent().run(dispatcher, tracker, {})
+    assert "Hộ chiếu phổ thông" in dispatcher.messages[0]["text"]
+    assert expected.lower() in texts(dispatcher).lower()
+    assert slots_of(events) == {"procedure": "passport", "info_type": None}
+
+
+def test_long_unclear_message_is_not_taken_for_a_follow_up(
+    seeded: Engine,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+) -> None:
+    tracker = make_tracker(
+        "hôm qua đi đường bị một người lạ hỏi tiền phí gửi xe rồi bỏ đi không nói gì",
+        "nlu_fallback",
+        slots={"procedure": "passport"},
+    )
+    assert ActionClarifyIntent().run(dispatcher, tracker, {}) == []
+    assert "Hộ chiếu" not in texts(dispatcher)
+
+
 def test_long_question_of_another_procedure_follows_its_intent(
     seeded: Engine,
     dispatcher: CollectingDispatcher,
