@@ -87,18 +87,23 @@ def slot_button(slot: Any, with_day: bool = False) -> Dict[str, str]:
     return {"title": start, "payload": start}
 
 
+# moving an appointment: "đổi/dời/chuyển/lùi/hoãn (lại) lịch/hẹn/ngày/giờ",
+# "đặt lại lịch", "chuyển sang/qua ..." — the verb right before what is moved,
+# so "đặt lịch đổi căn cước" (cấp đổi) and "sáng thứ 5" (folded "sang") are not
+# read as moving
+_MOVE = re.compile(
+    r"\b(?:doi|chuyen|lui|hoan|dat\s+lai)\s+(?:lai\s+)?(?:cai\s+|buoi\s+)?"
+    r"(?:lich|hen|gio|ngay(?!\s+sinh))\b"
+    r"|\b(?:doi|chuyen|lui|hoan)\s+(?:lai\s+)?(?:sang|qua)\b"
+)
+
+
 def request_kind(text: str) -> str:
     """ "cancel", "move" or "new", from the message that started the form."""
     words = folded_words(text)
     if "huy" in words:
         return "cancel"
-    joined = " ".join(words)
-    moving = r"\b(?:doi|chuyen|lui|hoan)\b.*\b(?:lich|hen|sang|ngay|gio)\b"
-    if re.search(moving, joined):
-        return "move"
-    if re.search(r"\b(?:lich|hen)\b.*\b(?:doi|sang)\b", joined):
-        return "move"
-    return "new"
+    return "move" if _MOVE.search(" ".join(words)) else "new"
 
 
 def parse_booking_code(text: str) -> str | None:

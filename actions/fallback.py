@@ -5,8 +5,11 @@ only a kind of information ("còn lệ phí thì sao?") is answered for the
 procedure being discussed, a reply to "which commune/ward?" by the action that
 asked, and a question about the "sổ hộ khẩu" with what replaced it.
 
-The second stage (menu and officer) is a rule: an unclear answer or "none of
-these" right after this action gets utter_fallback_menu.
+The second stage (menu and officer) is decided here too, from what the bot
+last said: an unclear answer, or "none of these" (``/deny``, which
+action_acknowledge receives), right after the "did you mean" question gets
+utter_fallback_menu. (A rule keyed on the previous action could not tell the
+question from a follow-up this action answered.)
 """
 
 from __future__ import annotations
@@ -55,9 +58,26 @@ def procedure_follow_up(
     return None
 
 
+def asked_which_intent(tracker: Tracker) -> bool:
+    """Whether the bot's last message before the latest user message was the
+    "did you mean ...?" question."""
+    prompt = menu.text("clarify_prompt")
+    seen_latest = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_latest:
+                return False  # the turn before had no bot message
+            seen_latest = True
+        elif kind == "bot" and seen_latest:
+            return event.get("text") == prompt
+    return False
+
+
 class ActionAcknowledge(Action):
     """A "yes" or "no" out of the blue: a procedure follow-up read as one is
-    answered; otherwise "anything else?"."""
+    answered; "none of these" to the "did you mean" question gets the menu and
+    an officer; otherwise "anything else?"."""
 
     def name(self) -> str:
         return "action_acknowledge"
@@ -71,6 +91,9 @@ class ActionAcknowledge(Action):
         follow_up = procedure_follow_up(dispatcher, tracker)
         if follow_up is not None:
             return follow_up
+        if asked_which_intent(tracker):
+            dispatcher.utter_message(response="utter_fallback_menu")
+            return []
         dispatcher.utter_message(response="utter_anything_else")
         return []
 
@@ -91,6 +114,9 @@ class ActionClarifyIntent(Action):
         follow_up = procedure_follow_up(dispatcher, tracker)
         if follow_up is not None:
             return follow_up
+        if asked_which_intent(tracker):  # still unclear: the second stage
+            dispatcher.utter_message(response="utter_fallback_menu")
+            return []
         if knowledge.mentions_household_book(latest_text(tracker)):
             send(
                 dispatcher,

@@ -49,7 +49,11 @@ def make_tracker() -> Callable[..., Tracker]:
         ranking: List[Dict[str, Any]] | None = None,
         slots: Dict[str, Any] | None = None,
         entities: List[Dict[str, Any]] | None = None,
+        events: List[Dict[str, Any]] | None = None,
     ) -> Tracker:
+        """``events``: what came before the latest message (this message's own
+        user event is appended)."""
+        latest = {"event": "user", "text": text, "parse_data": {}}
         return Tracker.from_dict(
             {
                 "sender_id": "test-user",
@@ -60,7 +64,7 @@ def make_tracker() -> Callable[..., Tracker]:
                     "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
                     "entities": entities or [],
                 },
-                "events": [],
+                "events": [*(events or []), latest] if events else [],
                 "paused": False,
                 "followup_action": None,
                 "active_loop": {},

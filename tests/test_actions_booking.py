@@ -57,6 +57,15 @@ def test_parse_booking_code(text: str, code: str | None) -> None:
         ("đổi lịch sang thứ 6 được ko", "move"),
         ("dời lịch giúp em", "move"),
         ("lich hen cua e chuyen sang thu 5", "move"),
+        ("cho em đặt lại lịch hẹn với", "move"),
+        ("em bận rồi, lùi giờ hẹn được không ạ", "move"),
+        # "sáng" typed without diacritics is "sang", not "moved to"
+        ("dat lich lam can cuoc sang thu 5 tuan sau", "new"),
+        ("đặt lịch làm căn cước sáng mai", "new"),
+        # "cấp đổi" (renewing a card) is not moving an appointment
+        ("đặt lịch đổi căn cước", "new"),
+        ("em muốn hẹn lịch chuyển hộ khẩu ngày mai", "new"),
+        ("hen lich doi ngay sinh tren can cuoc", "new"),
     ],
 )
 def test_request_kind(text: str, kind: str) -> None:

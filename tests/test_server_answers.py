@@ -183,16 +183,28 @@ CONVERSATIONS = [
         ("làm căn cước ở đâu ạ", "identity_card", "place"),
         ("bao lâu thì có thẻ", "identity_card", "duration"),
     ],
+    # bare follow-ups the NLU reads as unclear (nlu_fallback), one after another
+    [
+        ("làm hộ chiếu mất bao lâu vậy ad", "passport", "duration"),
+        ("phí bao nhiêu", "passport", "fee"),
+        ("cần giấy tờ gì", "passport", "documents"),
+    ],
+    [
+        ("xe máy mới mua đăng ký biển số ở đâu", "vehicle_registration", "place"),
+        ("có làm online được không", "vehicle_registration", "online"),
+    ],
 ]
 
 
 @pytest.mark.parametrize(
-    "conversation", CONVERSATIONS, ids=[c[0][1] for c in CONVERSATIONS]
+    "conversation",
+    CONVERSATIONS,
+    ids=[f"{c[0][1]}-{n}" for n, c in enumerate(CONVERSATIONS)],
 )
 def test_follow_ups_keep_the_procedure(
     assistant: Assistant, conversation: List[Tuple[str, str, str | None]]
 ) -> None:
-    sender = f"follow-{conversation[0][1]}"
+    sender = f"follow-{conversation[0][1]}-{len(conversation[0][0])}"
     for message, procedure, info_type in conversation:
         status, replies = assistant.say(message, sender)
         assert status == 200
