@@ -21,6 +21,7 @@ from actions.common import unit_code
 from actions.forms_base import ValidatedForm, Verdict, folded_words
 from services import emergency
 from services.danger import in_danger_now
+from vietnamese.text import strip_diacritics
 
 NEW_SLOTS = [
     "tip_action",
@@ -35,6 +36,8 @@ ADD_SLOTS = ["tip_action", "tip_reference", "tip_addition"]
 FORM_SLOTS = (*NEW_SLOTS, *CONTACT_SLOTS, "tip_reference", "tip_addition")
 # a description this long in the message that starts the form is the tip itself
 MIN_WORDS_OF_A_DESCRIPTION = 10
+# ... or this many words besides "(tôi muốn) báo tin / tố giác (về)"
+MIN_WORDS_OF_WHAT_HAPPENED = 5
 # tip references: "TB-" and 8 characters without look-alikes (services/tips.py)
 _REFERENCE_RE = re.compile(r"\bTB[\s.\-]?([A-HJ-NP-Z2-9]{8})\b")
 _YES = {"co", "dong y", "de lai", "duoc", "ok", "yes", "uh", "vang", "u"}
@@ -53,6 +56,67 @@ def attachments(tracker: Tracker) -> List[Dict[str, Any]]:
 def reference_in(text: str) -> str | None:
     match = _REFERENCE_RE.search((text or "").upper())
     return f"TB-{match.group(1)}" if match else None
+
+
+# "(tôi/em) (muốn/xin) báo tin / tố giác / phản ánh (về / việc)": saying that,
+# not what happened
+_REPORTING = re.compile(
+    r"^(?:(?:cho\s+)?(?:toi|t|tui|em|e|minh|mk|chau|con)\s+)?(?:muon\s+|can\s+|xin\s+)?"
+    r"(?:bao\s+tin|to\s+giac|to\s+cao|bao\s+cao|phan\s+anh|trinh\s+bao|bao)?"
+    r"(?:\s+(?:ve|viec|la|voi|cong\s+an|a|ad))*\s*"
+)
+# a place named after "ở"/"tại": an address word, then up to the end of the clause
+_PLACE = re.compile(
+    r"\b(?:o|tai)\s+((?:so|hem|ngo|ngach|kiet|duong|pho|thon|ap|xom|ban|khu|to|"
+    r"xa|phuong|cho|quan|nha|tiem|truong|cong|bai|cau|nga)\b[^,.;!?\n]*)"
+)
+
+
+# where a place ends: a time ("ở chợ Đà Lạt sáng nay") or the next clause ("ở
+# chợ xã có đứa chuyên móc túi"). Read on the message as typed when it has
+# diacritics ("đang" is a clause, "Đặng" a street name); without them only the
+# unambiguous markers count.
+_TIME_AFTER = (
+    r"(?:sang|trua|chieu|toi|dem)\s+(?:nay|qua|hom qua|mai)|hom\s+(?:qua|nay)|"
+    r"luc|khoang|vao\s+(?:luc|ngay|khoang)|ngay\s+\d"
+)
+_PLACE_END = re.compile(
+    r"\s+(?:(?:sáng|trưa|chiều|tối|đêm)\s+(?:nay|qua|hôm qua|mai)|hôm\s+(?:qua|nay)|"
+    r"lúc|khoảng|vào\s+(?:lúc|ngày|khoảng)|ngày\s+\d|"
+    r"có|bị|đang|thì|thường|chuyên|vừa|mới|hay|đã|nghi|thấy)\b"
+)
+_PLACE_END_FOLDED = re.compile(
+    rf"\s+(?:{_TIME_AFTER}|"
+    r"co\s+(?:nguoi|dua|thang|may|nhom|ke|doi|con|ong|ba|bon|tui|mot|\d)|"
+    r"thuong|chuyen|nghi)\b"
+)
+
+
+def describes(text: str) -> bool:
+    """Whether a message says what happened, beyond "I want to report"."""
+    words = folded_words(text)
+    if len(words) >= MIN_WORDS_OF_A_DESCRIPTION:
+        return True
+    rest = _REPORTING.sub("", " ".join(words), count=1).split()
+    return len(rest) >= MIN_WORDS_OF_WHAT_HAPPENED
+
+
+def place_in(text: str) -> str | None:
+    """The place a description names ("... ở hẻm 12 đường Phan Đình Phùng"), as
+    written; None when it names none."""
+    folded = strip_diacritics(text or "").lower()
+    if len(folded) != len(text or ""):  # decomposed input: offsets differ
+        return None
+    match = _PLACE.search(folded)
+    if not match:
+        return None
+    end = match.end(1)
+    if folded != text.lower():  # with diacritics: the markers as typed
+        stop = _PLACE_END.search(text.lower(), match.start(1), end)
+    else:
+        stop = _PLACE_END_FOLDED.search(folded, match.start(1), end)
+    place = text[match.start(1) : stop.start() if stop else end].strip()
+    return place if len(place.split()) >= 2 else None
 
 
 def _answer(text: str, vocabulary: set) -> bool:
@@ -130,15 +194,20 @@ class ValidateTipForm(ValidatedForm):
     def extract_tip_what(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        starting = not tracker.active_loop.get("name")
+        """The message that starts the form is the tip itself when it says what
+        happened ("báo tin có người buôn ma túy ở hẻm 12 ..."), not only that the
+        citizen wants to report; a place it names fills "where" as well."""
+        # no question asked yet: this is the message that started the form (the
+        # form is already active when its validation first runs)
+        starting = not tracker.get_slot("requested_slot")
         text = tracker.latest_message.get("text") or ""
-        if (
-            starting
-            and not tracker.get_slot("tip_what")
-            and len(text.split()) >= MIN_WORDS_OF_A_DESCRIPTION
-        ):
-            return {"tip_what": text}
-        return {}
+        if not starting or tracker.get_slot("tip_what") or not describes(text):
+            return {}
+        extracted: Dict[str, Any] = {"tip_what": text}
+        place = place_in(text)
+        if place and not tracker.get_slot("tip_where"):
+            extracted["tip_where"] = place
+        return extracted
 
     def extract_tip_evidence(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -6,20 +6,80 @@ from typing import Any
 
 import pytest
 
-from actions.tips import ActionSubmitTip, ValidateTipForm
+from actions.tips import ActionSubmitTip, ValidateTipForm, describes, place_in
 from tests.form_trackers import fakes, form_tracker, run, slot_events  # noqa: F401
 
 FORM = "tip_form"
 STARTED = {"tip_action": "new"}
 
 
-def test_long_first_message_is_the_tip(fakes: Any) -> None:  # noqa: F811
+@pytest.mark.parametrize("form", [None, FORM])  # Rasa activates the form first
+def test_long_first_message_is_the_tip(fakes: Any, form: str | None) -> None:  # noqa: F811
     text = "ở chợ xã có đứa chuyên móc túi, sáng nay 2 bà bị mất ví"
-    events, dispatcher = run(ValidateTipForm(), form_tracker(text, "report_crime"))
+    tracker = form_tracker(text, "report_crime", form=form)
+    events, dispatcher = run(ValidateTipForm(), tracker)
     slots = slot_events(events)
     assert slots["tip_action"] == "new" and slots["tip_what"] == text
-    assert slots["requested_slot"] == "tip_where"
+    assert slots["tip_where"] == "chợ xã"  # the place it names
+    assert slots["requested_slot"] == "tip_when"
     assert dispatcher.messages == []
+
+
+def test_first_message_naming_a_place_fills_where(fakes: Any) -> None:  # noqa: F811
+    text = "báo tin có người buôn ma túy ở hẻm 12 đường Phan Đình Phùng"
+    tracker = form_tracker(text, "report_crime", form=FORM)
+    events, _ = run(ValidateTipForm(), tracker)
+    slots = slot_events(events)
+    assert slots["tip_what"] == text
+    assert slots["tip_where"] == "hẻm 12 đường Phan Đình Phùng"
+    assert slots["requested_slot"] == "tip_when"
+
+
+def test_wanting_to_report_is_not_the_tip(fakes: Any) -> None:  # noqa: F811
+    tracker = form_tracker("e muon to cao ve viec lua dao", "report_crime", form=FORM)
+    events, _ = run(ValidateTipForm(), tracker)
+    slots = slot_events(events)
+    assert "tip_what" not in slots and slots["requested_slot"] == "tip_what"
+
+
+def test_a_later_answer_is_not_taken_for_the_first_message(fakes: Any) -> None:  # noqa: F811
+    text = "tối qua khoảng 9 giờ có mấy thanh niên tụ tập ở đầu hẻm hút chích"
+    tracker = form_tracker(
+        text,
+        form=FORM,
+        requested="tip_when",
+        slots={**STARTED, "tip_what": "buôn ma túy", "tip_where": "hẻm 12"},
+        new_slots={"tip_when": text},
+    )
+    events, _ = run(ValidateTipForm(), tracker)
+    assert slot_events(events)["tip_when"] == text
+    assert "tip_what" not in slot_events(events)
+
+
+@pytest.mark.parametrize(
+    ("text", "described", "place"),
+    [
+        ("tôi muốn báo tin", False, None),
+        ("cho em bao tin voi a", False, None),
+        ("tôi muốn tố giác một đường dây đánh bạc", True, None),
+        ("có người trộm xe máy ở chợ Đà Lạt sáng nay", True, "chợ Đà Lạt"),
+        (
+            "bao cong an nha ben canh danh bac o so 5 duong tran phu, toi nao cung co",
+            True,
+            "so 5 duong tran phu",
+        ),
+        (
+            "tụ tập đua xe ở đường Trần Hưng Đạo lúc 11h đêm",
+            True,
+            "đường Trần Hưng Đạo",
+        ),
+    ],
+)
+def test_description_and_place_of_a_first_message(
+    text: str, described: bool, place: str | None
+) -> None:
+    assert describes(text) is described
+    assert place_in(text) == place
 
 
 def test_danger_gets_the_emergency_number_first(fakes: Any) -> None:  # noqa: F811

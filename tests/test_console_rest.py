@@ -30,8 +30,7 @@ pytestmark = [
 
 CITIZEN = "rest-citizen-console"
 TIP_MESSAGES = [
-    "em muốn báo có ổ cờ bạc trong xóm",
-    "bọn nó đứng canh trước quán nét",
+    "em muốn báo có ổ cờ bạc trong xóm, bọn nó đứng canh trước quán nét",  # what
     "ở ngã ba chợ, gần tiệm vàng",
     "tối qua",
     "dạ không có hình",
