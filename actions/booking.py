@@ -183,6 +183,19 @@ class ValidateAppointmentForm(ValidatedForm):
                 return {"appointment_procedure": entity["value"]}
         return {}
 
+    def extract_appointment_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """A day named in the message that starts a new booking ("đặt lịch làm
+        căn cước sáng thứ 5 tuần sau") is its date, checked like an answer."""
+        if tracker.get_slot("requested_slot") or tracker.get_slot("appointment_date"):
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        if text.startswith("/") or request_kind(text) != "new":
+            return {}
+        reading = dates.read_date(text, _today())
+        return {"appointment_date": text} if reading.value or reading.problem else {}
+
     def extract_appointment_unit(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Dict
@@ -66,7 +67,16 @@ _TIME_RE = re.compile(
     r"\s*(?:p|ph|phut)?|(?P<half>ruoi))?(?![\d/])"
 )
 _BARE_HOUR_RE = re.compile(r"^(?:luc\s*)?(?P<hour>\d{1,2})$")
-_PERIOD_RE = re.compile(r"\b(?P<period>sang|trua|chieu|toi|dem)\b")
+# parts of the day. Typed with diacritics they are unambiguous; without them
+# "toi" is also "tôi" (I), "chieu" is in "hộ chiếu", "sang" is "sang" (over to):
+# there a part of the day counts only next to a time or a day ("9h toi", "sang
+# mai", "chieu thu 5") or as the whole answer ("chieu a").
+_PERIOD_MARKED_RE = re.compile(r"\b(sáng|trưa|chiều|tối|đêm)\b")
+_PERIOD_FOLDED = {"sáng": "sang", "trưa": "trua", "chiều": "chieu", "tối": "toi"}
+_PERIOD_PLAIN = {"sang", "trua", "chieu", "toi", "dem"}
+_DAY_WORDS = {"mai", "nay", "qua", "thu", "ngay", "hom", "chu", "cn", "mot", "t2"}
+_TIME_WORD_RE = re.compile(r"\d|^(?:gio|h|ruoi|phut|kem)$")
+_POLITE = {"a", "nha", "nhe", "ak", "ah", "di"}
 
 # Shown to citizens when a date or a time cannot be used.
 _MONTH_TOO_SHORT = "Dạ, tháng {month} năm {year} chỉ có {days} ngày ạ."
@@ -190,13 +200,39 @@ def _with_period(hour: int, period: str | None) -> int:
     return hour
 
 
+def _period(text: str) -> str | None:
+    """The part of the day named in ``text`` ("sang", "trua", "chieu", "toi",
+    "dem"), or None."""
+    lowered = " ".join(unicodedata.normalize("NFC", text or "").lower().split())
+    folded = _fold(text)
+    if folded != lowered:  # typed with diacritics
+        marked = _PERIOD_MARKED_RE.search(lowered)
+        return _PERIOD_FOLDED.get(marked.group(1), "dem") if marked else None
+    words = re.findall(r"\w+", folded)
+    said = [w for w in words if w not in _POLITE]
+    for at, word in enumerate(words):
+        if word not in _PERIOD_PLAIN:
+            continue
+        before = words[at - 1] if at else ""
+        after = words[at + 1] if at + 1 < len(words) else ""
+        if before == "ho":  # hộ chiếu
+            continue
+        if (
+            len(said) == 1
+            or _TIME_WORD_RE.search(before)
+            or after in _DAY_WORDS
+            or after[:1].isdigit()
+        ):
+            return word
+    return None
+
+
 def read_time(text: str) -> Reading:
     """The time of day in ``text``: "9h30", "9 giờ rưỡi", "2 giờ chiều", "14h"."""
     folded = _fold(text)
     if not folded:
         return Reading()
-    period_match = _PERIOD_RE.search(folded)
-    period = period_match.group("period") if period_match else None
+    period = _period(text)
     match = _TIME_RE.search(folded) or _BARE_HOUR_RE.match(folded)
     if match is not None:
         hour = int(match.group("hour"))
@@ -222,7 +258,7 @@ def parse_time(text: str) -> time | None:
 
 def part_of_day(text: str) -> str | None:
     """ "morning" or "afternoon" when the citizen only said "sáng"/"chiều"."""
-    match = _PERIOD_RE.search(_fold(text))
-    if match is None:
+    period = _period(text)
+    if period is None:
         return None
-    return "morning" if match.group("period") == "sang" else "afternoon"
+    return "morning" if period == "sang" else "afternoon"

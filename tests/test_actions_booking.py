@@ -1,6 +1,7 @@
 """appointment_form's validators and the submit action, on fake services."""
 
 import sys
+from datetime import date
 from typing import Any, Dict
 
 import pytest
@@ -85,6 +86,27 @@ def test_start_takes_procedure_and_unit_from_context(fakes: Any) -> None:  # noq
     assert slots["appointment_procedure"] == "identity_card"
     assert slots["appointment_unit"] == "XA-DIAN"
     assert slots["requested_slot"] == "appointment_date"
+
+
+@pytest.mark.parametrize("form", [None, "appointment_form"])
+def test_start_naming_a_day_takes_it_as_the_date(
+    fakes: Any,  # noqa: F811
+    form: str | None,
+) -> None:
+    tracker = form_tracker(
+        "dat lich lam can cuoc sang thu 5 tuan sau",
+        "book_appointment",
+        form=form,
+        entities=[{"entity": "procedure", "value": "identity_card"}],
+        metadata={"unit": "xa-dian"},
+    )
+    events, _ = run(ValidateAppointmentForm(), tracker)
+    slots = slot_events(events)
+    assert slots["appointment_action"] == "new"
+    day = slots["appointment_date"]
+    assert day is not None and date.fromisoformat(day).weekday() == 3  # a Thursday
+    assert slots["appointment_part_of_day"] == "morning"
+    assert slots["requested_slot"] == "appointment_time"
 
 
 def test_start_of_a_cancellation_takes_the_code(fakes: Any) -> None:  # noqa: F811

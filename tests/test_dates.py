@@ -134,3 +134,34 @@ def test_impossible_times_say_why(text: str, reason_part: str) -> None:
 )
 def test_part_of_day(text: str, expected: str | None) -> None:
     assert part_of_day(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "tôi" (I) and "hộ chiếu" (passport) typed without diacritics are no part
+        # of the day
+        ("toi muon hen 9h", time(9, 0)),
+        ("tôi đến lúc 9 giờ", time(9, 0)),
+        ("9h toi", time(21, 0)),
+        ("7 gio toi nay", time(19, 0)),
+        ("2 giờ chiều", time(14, 0)),
+    ],
+)
+def test_the_pronoun_toi_is_not_the_evening(text: str, expected: time) -> None:
+    assert read_time(text).value == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        ("tôi muốn đặt lịch đăng ký tạm trú", None),
+        ("dat lich lam ho chieu cho con 5 tuoi", None),
+        ("toi muon hen sang mai", "morning"),
+        ("dat lich lam can cuoc sang thu 5 tuan sau", "morning"),
+        ("chieu a", "afternoon"),
+        ("sáng thứ 5", "morning"),
+    ],
+)
+def test_part_of_day_only_when_said(text: str, part: str | None) -> None:
+    assert part_of_day(text) == part
