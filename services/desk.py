@@ -205,8 +205,10 @@ class Line:
 
     at: dt.datetime
     who: str  # "citizen" | "bot" | "officer:<name>"
-    text: str
+    text: str  # a button press: the button's title (never its payload)
     delivered: bool
+    buttons: Tuple[str, ...] = ()  # the bot's buttons' titles
+    pressed: bool = False  # the citizen pressed a button
 
 
 def transcript(viewer: Viewer, conversation_id: str) -> List[Line]:
@@ -215,7 +217,7 @@ def transcript(viewer: Viewer, conversation_id: str) -> List[Line]:
     officers' replies (outbound store, decrypted)."""
     view = ticket(viewer, conversation_id)
     lines = [
-        Line(said.at, said.who, said.text, True)
+        Line(said.at, said.who, said.text, True, said.buttons, said.pressed)
         for said in transcripts.conversation(
             conversation_id, since=view.requested_at - CONTEXT_BEFORE
         )

@@ -62,6 +62,7 @@ _INFO_PHRASES: Dict[str, str] = {
     "eligibility": "người phải (hoặc được) thực hiện",
     "penalty": "mức xử phạt",
 }
+INFO_PHRASES = _INFO_PHRASES  # what each info_type is called in a sentence
 UNVERIFIED_CAVEAT = (
     "Thông tin này cần được xác nhận lại, vui lòng kiểm tra lại tại Công an "
     "xã/phường hoặc Cổng Dịch vụ công."
