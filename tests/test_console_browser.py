@@ -2,8 +2,10 @@
 
 An officer logs in, sees a tip filed through the service layer, watches a new
 handoff request appear in the queue without reloading, claims it, replies, and
-the citizen's REST conversation receives the reply; an officer of another unit
-is refused the tip. A screenshot of each screen goes to results/console/.
+the citizen's REST conversation receives the reply; publishes a news item and
+unpublishes it (the assistant stops answering with it), edits a fact of the
+unit and marks it re-checked; an officer of another unit is refused the tip.
+A screenshot of each screen goes to results/console/.
 """
 
 import asyncio
@@ -13,9 +15,11 @@ from pathlib import Path
 
 import pytest
 from sanic import Sanic
+from sqlalchemy import select
 
 from console.web import create_app
-from services import handoff, outbound, tips
+from services import db, handoff, knowledge, outbound, tips
+from services.knowledge_models import Fact
 from tests import console_support as cs
 from tests.test_handoff import TOKEN as RASA_TOKEN
 from tests.test_handoff import FakeRasa
@@ -36,6 +40,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SHOTS = Path(__file__).resolve().parent.parent / "results" / "console"
+NEWS_TITLE = "Lịch tiếp công dân tháng 12"
+FACT_TEXT = "Khách lưu trú được thông báo qua VNeID trước 23 giờ (đã sửa trên bảng)."
 
 
 def free_port() -> int:
@@ -44,7 +50,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _scenario(base: str, reference: str, shots: Path) -> None:
+async def _scenario(base: str, reference: str, fact_id: int, shots: Path) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -91,6 +97,30 @@ async def _scenario(base: str, reference: str, shots: Path) -> None:
                 await page.goto(base + path)
                 await page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
+            # content: publish a news item, unpublish it; edit and re-check a fact
+            await page.goto(f"{base}/content")
+            await page.fill("input[name=title]", NEWS_TITLE)
+            await page.fill("textarea[name=summary]", "Sáng thứ 5 hằng tuần.")
+            await page.click('button:has-text("Đăng ngay")')
+            await page.wait_for_selector("text=Đã đăng.")
+            assert NEWS_TITLE in [n.title for n in knowledge.news(cs.UNIT_A)]
+            row = page.locator("tr", has_text=NEWS_TITLE)
+            await row.locator('button:has-text("Gỡ tin")').click()
+            await page.wait_for_selector("text=Đã gỡ: trợ lý ảo không còn trả lời")
+            assert NEWS_TITLE not in [n.title for n in knowledge.news(cs.UNIT_A)]
+            assert "Đăng lại" in await row.inner_text()
+            await page.screenshot(path=str(shots / "11-news-unpublished.png"))
+            await page.goto(f"{base}/content/facts/{fact_id}")
+            await page.fill("textarea[name=text]", FACT_TEXT)
+            await page.click('button:has-text("Lưu")')
+            await page.wait_for_selector("text=Đã lưu.")
+            await page.click('button:has-text("Đã kiểm tra lại hôm nay")')
+            await page.wait_for_selector("text=Đã ghi nhận: kiểm tra lại hôm nay.")
+            assert "Sửa lần cuối bởi canbo.a" in await page.inner_text("main")
+            await page.screenshot(
+                path=str(shots / "12-fact-edited.png"), full_page=True
+            )
+
             other = await (await browser.new_context()).new_page()
             await other.goto(f"{base}/login")
             await other.fill("input[name=username]", "canbo.b")
@@ -107,7 +137,7 @@ async def _scenario(base: str, reference: str, shots: Path) -> None:
             await browser.close()
 
 
-async def _run(monkeypatch: pytest.MonkeyPatch, reference: str) -> None:
+async def _run(monkeypatch: pytest.MonkeyPatch, reference: str, fact_id: int) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     app = create_app(secret=b"browser-test-secret")
     port = free_port()
@@ -120,7 +150,7 @@ async def _run(monkeypatch: pytest.MonkeyPatch, reference: str) -> None:
         async with FakeRasa() as rasa:
             monkeypatch.setenv("RASA_URL", f"http://127.0.0.1:{rasa.port}")
             monkeypatch.setenv("RASA_API_TOKEN", RASA_TOKEN)
-            await _scenario(f"http://127.0.0.1:{port}", reference, SHOTS)
+            await _scenario(f"http://127.0.0.1:{port}", reference, fact_id, SHOTS)
             assert [kind for _, kind in rasa.kinds()] == ["pause", "resume"]
     finally:
         await server.before_stop()
@@ -145,5 +175,18 @@ def test_console_in_chromium(
         None,
         "citizen-tip-1",
     )
+    with db.session_scope() as session:  # an override of the officer's own unit
+        fact_id = (
+            session.execute(
+                select(Fact.id).where(Fact.unit == cs.UNIT_A).order_by(Fact.id)
+            )
+            .scalars()
+            .first()
+        )
     Sanic.test_mode = True
-    asyncio.run(_run(monkeypatch, reference))
+    asyncio.run(_run(monkeypatch, reference, fact_id))
+    with db.session_scope() as session:
+        fact = session.get(Fact, fact_id)
+        assert (fact.text, fact.edited_by) == (FACT_TEXT, "canbo.a")
+    answer = knowledge.answer(fact.procedure, fact.info_type, unit=cs.UNIT_A)
+    assert FACT_TEXT in " ".join(answer.messages)
