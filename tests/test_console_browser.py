@@ -11,6 +11,8 @@ A screenshot of each screen goes to results/console/.
 import asyncio
 import os
 import socket
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,23 @@ NEWS_TITLE = "Lịch tiếp công dân tháng 12"
 FACT_TEXT = "Khách lưu trú được thông báo qua VNeID trước 23 giờ (đã sửa trên bảng)."
 
 
+def _png(size: int = 48) -> bytes:
+    """A small red square, a real PNG (the console shows it inline)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\xc0\x20\x20" * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,7 +86,26 @@ async def _scenario(base: str, reference: str, fact_id: int, shots: Path) -> Non
             await page.screenshot(path=str(shots / "02-tips.png"))
             await page.click(f"text={reference}")
             assert "Xe máy bị lấy trộm" in await page.inner_text("main")
-            await page.screenshot(path=str(shots / "03-tip.png"))
+            # the officer adds a photo: stored encrypted, shown inline
+            await page.set_input_files(
+                "input[name=file]",
+                files=[
+                    {
+                        "name": "hien-truong.png",
+                        "mimeType": "image/png",
+                        "buffer": _png(),
+                    }
+                ],
+            )
+            await page.click('button:has-text("Đính kèm")')
+            await page.wait_for_selector("text=Đã đính kèm tệp")
+            image = page.locator("#files img.evidence")
+            await image.wait_for()
+            assert await image.evaluate("img => img.naturalWidth") == 48
+            text = await page.inner_text("main")
+            assert "Vị trí: Chợ Đà Lạt 11.9404, 108.4583" in text
+            assert "Tệp: camera.mp4" in text
+            await page.screenshot(path=str(shots / "03-tip.png"), full_page=True)
 
             await page.goto(f"{base}/queue")
             assert "Không có ai đang chờ" in await page.inner_text("#queue")
@@ -171,7 +209,19 @@ def test_console_in_chromium(
         "Xe máy bị lấy trộm trước cổng chợ",
         "Chợ Đà Lạt",
         "sáng nay",
-        None,
+        [
+            {
+                "type": "location",
+                "lat": 11.9404,
+                "long": 108.4583,
+                "address": "Chợ Đà Lạt",
+            },
+            {
+                "type": "file",
+                "url": "https://example.invalid/camera.mp4",
+                "name": "camera.mp4",
+            },
+        ],
         None,
         "citizen-tip-1",
     )
