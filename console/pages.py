@@ -204,11 +204,8 @@ def evidence_item(item: Dict[str, Any]) -> str:
     if kind == "text":
         return e(item.get("text"))
     if kind == "location":
-        where = (
-            item.get("coordinates")
-            if isinstance(item.get("coordinates"), dict)
-            else item
-        )
+        coordinates = item.get("coordinates")
+        where: Dict[str, Any] = coordinates if isinstance(coordinates, dict) else item
         lat = where.get("lat", where.get("latitude"))
         long = where.get("long", where.get("longitude"))
         shown = map_link(lat, long)

@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import io
 import uuid
-from typing import Any, Callable, Coroutine
+from typing import Any, Callable, Coroutine, List, Tuple
 from urllib.parse import quote
 
 from sanic import Sanic
@@ -807,10 +807,13 @@ def _optional_date(request: Request, name: str) -> dt.date | None:
     return found
 
 
-def _scam_values(request: Request) -> tuple:
+ScamValues = Tuple[str, str, List[str], List[str], List[str], List[str]]
+
+
+def _scam_values(request: Request) -> ScamValues:
     """title, how_it_works, signs, what_to_do, keywords, examples of a form."""
 
-    def lines(name: str) -> list:
+    def lines(name: str) -> List[str]:
         return (_field(request, name, 10000) or "").splitlines()
 
     return (
