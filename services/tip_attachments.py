@@ -2,7 +2,9 @@
 
 Stored in the database sealed like the tip itself (services.crypto, AES-GCM,
 key id on each record, re-encrypted by ``python -m services.crypto rotate``):
-the name and the bytes (base64 before sealing). At most :data:`MAX_BYTES` per
+the name, and the bytes in sealed chunks of :data:`CHUNK_BYTES` (base64 before
+sealing), so that key rotation, which re-seals records in batches of hundreds,
+never holds hundreds of whole files in memory. At most :data:`MAX_BYTES` per
 file. The kind of file is read from its first bytes, never from what the
 browser claimed, so a file is only ever shown inline when it really is a
 picture. Who may read them, and the audit of every view and download, is
@@ -25,6 +27,7 @@ from services.db import Base, session_scope
 from services.errors import ServiceError, TipNotFound
 
 MAX_BYTES = 5 * 1024 * 1024
+CHUNK_BYTES = 64 * 1024
 MAX_PER_TIP = 30
 NAME_LIMIT = 200
 # first bytes -> content type; only these are ever shown inline
@@ -35,6 +38,7 @@ IMAGE_SIGNATURES = (
     (b"GIF89a", "image/gif"),
 )
 OTHER_SIGNATURES = ((b"%PDF-", "application/pdf"),)
+CHUNK_CONTEXT = "tips_attachment_chunks.data"  # as services.crypto.rotate seals
 
 
 class BadAttachment(ServiceError):
@@ -43,7 +47,7 @@ class BadAttachment(ServiceError):
 
 class TipAttachment(Base):
     __tablename__ = "tips_attachments"
-    __encrypted__ = ("name", "data")
+    __encrypted__ = ("name",)
 
     id = Column(Integer, primary_key=True)
     tip_id = Column(
@@ -53,9 +57,26 @@ class TipAttachment(Base):
     name = Column(Text, nullable=False)
     content_type = Column(String(100), nullable=False)
     size = Column(Integer, nullable=False)
-    data = Column(Text, nullable=False)
     added_by = Column(String(120), nullable=False)
     added_at = Column(DateTime, nullable=False)
+
+
+class TipAttachmentChunk(Base):
+    """One sealed piece of a file's bytes (``number`` orders them)."""
+
+    __tablename__ = "tips_attachment_chunks"
+    __encrypted__ = ("data",)
+
+    id = Column(Integer, primary_key=True)
+    attachment_id = Column(
+        Integer,
+        ForeignKey("tips_attachments.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    number = Column(Integer, nullable=False)
+    key_id = Column(String(32), nullable=False)
+    data = Column(Text, nullable=False)
 
 
 @dataclass(frozen=True)
@@ -129,20 +150,28 @@ def add(
         )
         if count >= MAX_PER_TIP:
             raise BadAttachment(f"at most {MAX_PER_TIP} files per tip")
+        kid = crypto.keyring().current
         row = TipAttachment(
             tip_id=tip_id,
-            key_id=crypto.keyring().current,
+            key_id=kid,
             name=crypto.encrypt(name, "tips_attachments.name"),
             content_type=sniff(data),
             size=len(data),
-            data=crypto.encrypt(
-                base64.b64encode(data).decode("ascii"), "tips_attachments.data"
-            ),
             added_by=officer[:120],
             added_at=now or local_now(),
         )
         session.add(row)
         session.flush()
+        for number, start in enumerate(range(0, len(data), CHUNK_BYTES)):
+            piece = base64.b64encode(data[start : start + CHUNK_BYTES]).decode()
+            session.add(
+                TipAttachmentChunk(
+                    attachment_id=row.id,
+                    number=number,
+                    key_id=kid,
+                    data=crypto.encrypt(piece, CHUNK_CONTEXT),
+                )
+            )
         return int(row.id)
 
 
@@ -163,5 +192,14 @@ def read(tip_id: int, attachment_id: int, bind: Engine | None = None) -> Attachm
         row = session.get(TipAttachment, int(attachment_id))
         if row is None or row.tip_id != tip_id:
             raise TipNotFound()
-        data = crypto.decrypt(row.data, "tips_attachments.data")
-        return AttachmentFile(_info(row), base64.b64decode(data))
+        chunks = session.execute(
+            select(TipAttachmentChunk.data)
+            .where(TipAttachmentChunk.attachment_id == row.id)
+            .order_by(TipAttachmentChunk.number)
+        ).scalars()
+        data = b"".join(
+            base64.b64decode(crypto.decrypt(chunk, CHUNK_CONTEXT)) for chunk in chunks
+        )
+        if len(data) != row.size:
+            raise ServiceError("attachment damaged: size differs")
+        return AttachmentFile(_info(row), data)

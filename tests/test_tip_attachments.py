@@ -44,14 +44,19 @@ def test_attachments_are_scoped_encrypted_and_audited(
     ]
     assert listed[1].content_type == "application/octet-stream"
     with db.session_scope() as session:
-        stored = session.execute(
-            select(tip_attachments.TipAttachment).where(
-                tip_attachments.TipAttachment.id == first
+        stored = session.get(tip_attachments.TipAttachment, first)
+        assert crypto.is_token(stored.name) and "hiện trường" not in stored.name
+        chunks = (
+            session.execute(
+                select(tip_attachments.TipAttachmentChunk.data).where(
+                    tip_attachments.TipAttachmentChunk.attachment_id == first
+                )
             )
-        ).scalar_one()
-        assert crypto.is_token(stored.data) and crypto.is_token(stored.name)
-        assert b"anh-hien-truong" not in stored.data.encode()
-        assert "hiện trường" not in stored.name
+            .scalars()
+            .all()
+        )
+        assert chunks and all(crypto.is_token(chunk) for chunk in chunks)
+        assert not any("anh-hien-truong" in chunk for chunk in chunks)
     opened = desk.open_tip_attachment(who["admin"], ref, first, inline=True)
     assert opened.data == PNG and opened.info.content_type == "image/png"
     assert desk.open_tip_attachment(who["a"], ref, second).data == b"abc"
@@ -79,9 +84,19 @@ def test_attachment_size_and_empty_files_are_refused(who: Dict[str, Viewer]) -> 
     too_big = b"x" * (tip_attachments.MAX_BYTES + 1)
     with pytest.raises(tip_attachments.BadAttachment):
         desk.add_tip_attachment(who["a"], ref, "big.bin", too_big)
-    exact = b"x" * tip_attachments.MAX_BYTES
+    exact = bytes(range(256)) * (tip_attachments.MAX_BYTES // 256)
     added = desk.add_tip_attachment(who["a"], ref, "max.bin", exact)
-    assert desk.open_tip_attachment(who["a"], ref, added).info.size == len(exact)
+    opened = desk.open_tip_attachment(who["a"], ref, added)
+    assert opened.info.size == len(exact) and opened.data == exact  # chunks in order
+    with db.session_scope() as session:
+        count = len(
+            session.execute(
+                select(tip_attachments.TipAttachmentChunk.id).where(
+                    tip_attachments.TipAttachmentChunk.attachment_id == added
+                )
+            ).all()
+        )
+    assert count == tip_attachments.MAX_BYTES // tip_attachments.CHUNK_BYTES
 
 
 def test_kind_is_read_from_the_bytes_not_the_name() -> None:
@@ -94,3 +109,21 @@ def test_kind_is_read_from_the_bytes_not_the_name() -> None:
     )
     assert tip_attachments.clean_name('a/b\\c"<x>.png') == "cx.png"
     assert tip_attachments.clean_name("") == "tep-dinh-kem"
+
+
+def test_key_rotation_reseals_attachments(who: Dict[str, Viewer]) -> None:
+    ref = _tip(cs.UNIT_A)
+    added = desk.add_tip_attachment(who["a"], ref, "anh.png", PNG)
+    old_kid = crypto.keyring().current
+    new_kid = crypto.add_key()
+    assert crypto.rotate() >= 2  # the tip, its attachment (and nothing lost)
+    with db.session_scope() as session:
+        row = session.get(tip_attachments.TipAttachment, added)
+        assert row.key_id == new_kid != old_kid
+        assert crypto.key_id(row.name) == new_kid
+        chunks = (
+            session.execute(select(tip_attachments.TipAttachmentChunk)).scalars().all()
+        )
+        assert chunks and all(c.key_id == new_kid for c in chunks)
+        assert all(crypto.key_id(c.data) == new_kid for c in chunks)
+    assert desk.open_tip_attachment(who["a"], ref, added).data == PNG

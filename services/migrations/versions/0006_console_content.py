@@ -3,8 +3,9 @@
 Facts, news items and scam alerts get who edited them in the console and when
 (the loader leaves such edits alone until their knowledge/ entry changes);
 news items and scam alerts get withdrawn_at/by (unpublished: the assistant no
-longer answers with them). New tables: content_audit (every console edit) and
-tips_attachments (files officers add to a tip, encrypted).
+longer answers with them). New tables: content_audit (every console edit),
+tips_attachments and tips_attachment_chunks (files officers add to a tip,
+encrypted in chunks).
 
 Revision ID: 0006_console_content
 Revises: 0002_knowledge (the content tables) and 0004_services (tips), both
@@ -54,7 +55,6 @@ def upgrade() -> None:
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("content_type", sa.String(100), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("data", sa.Text(), nullable=False),
         sa.Column("added_by", sa.String(120), nullable=False),
         sa.Column("added_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -66,9 +66,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_tips_attachments"),
     )
     op.create_index("ix_tips_attachments_tip_id", "tips_attachments", ["tip_id"])
+    op.create_table(
+        "tips_attachment_chunks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("attachment_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("key_id", sa.String(32), nullable=False),
+        sa.Column("data", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["attachment_id"],
+            ["tips_attachments.id"],
+            name="fk_tips_attachment_chunks_attachment_id_tips_attachments",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_tips_attachment_chunks"),
+    )
+    op.create_index(
+        "ix_tips_attachment_chunks_attachment_id",
+        "tips_attachment_chunks",
+        ["attachment_id"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tips_attachment_chunks_attachment_id", "tips_attachment_chunks")
+    op.drop_table("tips_attachment_chunks")
     op.drop_index("ix_tips_attachments_tip_id", "tips_attachments")
     op.drop_table("tips_attachments")
     op.drop_index("ix_content_audit_object_key", "content_audit")
