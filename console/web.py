@@ -526,14 +526,8 @@ def create_app(name: str | None = None, secret: bytes | None = None) -> Sanic:
         body = (
             '<p><a href="#news">Tin tức</a> · <a href="#scams">Cảnh báo lừa đảo</a>'
             ' · <a href="#facts">Nội dung thủ tục</a></p>'
-            '<h2 id="news">Tin tức</h2><h3>Đăng tin mới</h3>'
-            '<form method="post" action="/content/news">'
-            f"{p.csrf_field(csrf)}<label>Đơn vị {p.select('unit', units)}</label>"
-            '<p><label>Tiêu đề <input name="title" required maxlength="300" '
-            'size="60"></label></p><p><label>Tóm tắt <textarea name="summary" '
-            'required maxlength="2000"></textarea></label></p><p><label>Liên kết '
-            '<input name="link" maxlength="500" size="60"></label></p>'
-            '<button type="submit">Đăng ngay</button></form>'
+            '<h2 id="news">Tin tức</h2>'
+            + (_news_form(csrf, units) if units else "")
             + _news_table(desk.news_items(viewer), csrf)
             + '<h2 id="scams">Cảnh báo lừa đảo</h2>'
             + (_scam_form(csrf) if viewer.edits(None) else "")
@@ -831,6 +825,18 @@ def _scam_form(csrf: str) -> str:
         '<h3>Đăng cảnh báo mới</h3><form method="post" action="/content/scams">'
         f"{p.csrf_field(csrf)}{p.scam_fields()}"
         '<button type="submit">Đăng cảnh báo</button></form>'
+    )
+
+
+def _news_form(csrf: str, units: dict) -> str:
+    return (
+        '<h3>Đăng tin mới</h3><form method="post" action="/content/news">'
+        f"{p.csrf_field(csrf)}<label>Đơn vị {p.select('unit', units)}</label>"
+        '<p><label>Tiêu đề <input name="title" required maxlength="300" '
+        'size="60"></label></p><p><label>Tóm tắt <textarea name="summary" '
+        'required maxlength="2000"></textarea></label></p><p><label>Liên kết '
+        '<input name="link" maxlength="500" size="60"></label></p>'
+        '<button type="submit">Đăng ngay</button></form>'
     )
 
 

@@ -67,6 +67,16 @@ def test_one_rule_says_who_edits_what(who: Dict[str, Viewer]) -> None:
     assert not who["commune_admin"].edits(cs.PROVINCE)
     assert admin.edits(cs.UNIT_A) and admin.edits(cs.PROVINCE) and admin.edits(None)
     assert not admin.edits(cs.OTHER_UNIT) and not other.edits(cs.UNIT_A)
+    # an officer (not admin) of the province unit: province items are the admin's
+    province_officer = officers.add_officer(
+        cs.PROVINCE, "canbo.tinh", "officer", cs.PASSWORD
+    )
+    assert not province_officer.edits(cs.PROVINCE)
+    with pytest.raises(desk.ContentError):
+        desk.publish_news(province_officer, cs.PROVINCE, "Tin tỉnh", "Nội dung")
+    assert desk.news_items(province_officer) == []
+    desk.publish_news(admin, cs.PROVINCE, "Tin tỉnh", "Nội dung")
+    assert "Tin tỉnh" in _news_titles(cs.UNIT_B)  # the province's, for communes
 
 
 def test_news_edit_unpublish_and_publish_again(who: Dict[str, Viewer]) -> None:
