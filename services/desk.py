@@ -12,16 +12,18 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import IO, Any, Dict, List, Union
+from typing import IO, Any, Dict, List, Tuple, Union
 
 from sqlalchemy import select
 
 from services import (
     applications,
+    audit,
     booking,
     crypto,
     handoff,
     outbound,
+    tip_attachments,
     tips,
     transcripts,
 )
@@ -41,7 +43,15 @@ CONSOLE_NEWS_PREFIX = "console:"
 
 
 class ContentError(ServiceError):
-    """A news item that cannot be published as given."""
+    """Content that cannot be published or changed as given."""
+
+
+class ContentNotFound(ServiceError):
+    """No such content, or content of a unit the viewer does not see."""
+
+
+class NotAllowed(ContentError):
+    """Content the viewer sees but may not change (Viewer.edits)."""
 
 
 # ---- units ----------------------------------------------------------------------
@@ -103,6 +113,52 @@ def update_tip(
     tips.officer_update(id_or_reference, unit, viewer.label, status, note)
 
 
+def _tip_id(id_or_reference: Union[int, str]) -> int:
+    if isinstance(id_or_reference, int) or str(id_or_reference).isdigit():
+        return int(id_or_reference)
+    found = tips.ids_of([tips.normalize_reference(str(id_or_reference))])
+    if not found:
+        raise TipNotFound()
+    return found[0]
+
+
+def tip_attachments_of(
+    viewer: Viewer, id_or_reference: Union[int, str]
+) -> List[tip_attachments.AttachmentInfo]:
+    """The officers' files of a visible tip (names only: shown with the tip,
+    whose read is logged already)."""
+    _tip_unit(viewer, id_or_reference)
+    return tip_attachments.list_for(_tip_id(id_or_reference))
+
+
+def add_tip_attachment(
+    viewer: Viewer, id_or_reference: Union[int, str], name: str | None, data: bytes
+) -> int:
+    """Add an officer's file to a visible tip (encrypted, audit-logged)."""
+    _tip_unit(viewer, id_or_reference)
+    tip_id = _tip_id(id_or_reference)
+    attachment = tip_attachments.add(tip_id, viewer.label, name, data)
+    tips.log_access([tip_id], viewer.label, viewer.unit, f"attachment:add:{attachment}")
+    return attachment
+
+
+def open_tip_attachment(
+    viewer: Viewer,
+    id_or_reference: Union[int, str],
+    attachment_id: int,
+    inline: bool = False,
+) -> tip_attachments.AttachmentFile:
+    """A file of a visible tip; each view (inline) and download is logged."""
+    _tip_unit(viewer, id_or_reference)
+    tip_id = _tip_id(id_or_reference)
+    found = tip_attachments.read(tip_id, attachment_id)
+    action = "view" if inline and found.info.image else "download"
+    tips.log_access(
+        [tip_id], viewer.label, viewer.unit, f"attachment:{action}:{attachment_id}"
+    )
+    return found
+
+
 # ---- handoff --------------------------------------------------------------------
 
 
@@ -149,8 +205,10 @@ class Line:
 
     at: dt.datetime
     who: str  # "citizen" | "bot" | "officer:<name>"
-    text: str
+    text: str  # a button press: the button's title (never its payload)
     delivered: bool
+    buttons: Tuple[str, ...] = ()  # the bot's buttons' titles
+    pressed: bool = False  # the citizen pressed a button
 
 
 def transcript(viewer: Viewer, conversation_id: str) -> List[Line]:
@@ -159,7 +217,7 @@ def transcript(viewer: Viewer, conversation_id: str) -> List[Line]:
     officers' replies (outbound store, decrypted)."""
     view = ticket(viewer, conversation_id)
     lines = [
-        Line(said.at, said.who, said.text, True)
+        Line(said.at, said.who, said.text, True, said.buttons, said.pressed)
         for said in transcripts.conversation(
             conversation_id, since=view.requested_at - CONTEXT_BEFORE
         )
@@ -246,6 +304,52 @@ def import_applications(
 
 
 # ---- content --------------------------------------------------------------------
+#
+# Who may change what is Viewer.edits (services.officers), one rule for all
+# content. Content the viewer does not see (another unit's news or override)
+# is ContentNotFound, like a guessed id; content it sees but may not change
+# (national facts, the scam catalogue, for a commune officer) is NotAllowed.
+# Every change writes a content_audit line in the same transaction. Console
+# edits leave content_hash as the loader wrote it, so `make seed` keeps them
+# (see services.loader).
+
+
+def _now() -> dt.datetime:
+    return booking.local_now()
+
+
+def _check_link(link: str | None) -> str | None:
+    link = (link or "").strip() or None
+    if link and (
+        not link.startswith(("https://", "http://"))
+        or len(link) > 500
+        or any(c.isspace() for c in link)
+    ):
+        raise ContentError("the link must start with http(s)://")
+    return link
+
+
+def _news_text(title: str, summary: str) -> Tuple[str, str]:
+    title, summary = (title or "").strip(), (summary or "").strip()
+    if not title or len(title) > 300 or not summary or len(summary) > 2000:
+        raise ContentError("title 1-300 and summary 1-2000 characters")
+    return title, summary
+
+
+def _changes(row: Any, values: Dict[str, Any]) -> Dict[str, Tuple[Any, Any]]:
+    """Set ``values`` on ``row``; the (old, new) pairs of what really changed."""
+    changed = {}
+    for name, value in values.items():
+        old = getattr(row, name)
+        if old != value:
+            changed[name] = (old, value)
+            setattr(row, name, value)
+    return changed
+
+
+def _edited(row: Any, viewer: Viewer, now: dt.datetime) -> None:
+    row.edited_by = viewer.label[:64]
+    row.edited_at = now
 
 
 def publish_news(
@@ -256,16 +360,13 @@ def publish_news(
     link: str | None = None,
     day: dt.date | None = None,
 ) -> int:
-    """Publish a news item of a visible unit; the assistant answers with it at
-    once (it reads news_items on every question)."""
-    if not viewer.sees(unit):
+    """Publish a news item of a unit the viewer may edit for; the assistant
+    answers with it at once (it reads news_items on every question)."""
+    if not viewer.edits(unit):
         raise ContentError("unit not visible")
-    title, summary = (title or "").strip(), (summary or "").strip()
-    if not title or len(title) > 300 or not summary or len(summary) > 2000:
-        raise ContentError("title 1-300 and summary 1-2000 characters")
-    if link and not link.startswith(("https://", "http://")):
-        raise ContentError("the link must start with http(s)://")
-    day = day or booking.local_now().date()
+    title, summary = _news_text(title, summary)
+    link = _check_link(link)
+    day = day or _now().date()
     digest = hashlib.sha256(f"{unit}\n{title}\n{day}".encode()).hexdigest()
     key = f"{CONSOLE_NEWS_PREFIX}{digest[:50]}"
     with session_scope() as session:
@@ -276,7 +377,7 @@ def publish_news(
             unit=unit,
             title=title,
             summary=summary,
-            link=link or None,
+            link=link,
             published_at=day,
             content_hash=hashlib.sha256(
                 json.dumps([title, summary, link]).encode()
@@ -284,7 +385,106 @@ def publish_news(
         )
         session.add(row)
         session.flush()
+        audit.record_content(
+            session, viewer.label, viewer.unit, "publish", "news", str(row.id)
+        )
         return int(row.id)
+
+
+@dataclass(frozen=True)
+class NewsLine:
+    id: int
+    unit: str
+    title: str
+    summary: str
+    link: str | None
+    published_at: dt.date
+    published: bool  # False: unpublished in the console
+    from_console: bool  # published in the console (else from knowledge/)
+    edited_by: str | None
+
+
+def _news_line(row: NewsItem) -> NewsLine:
+    return NewsLine(
+        int(row.id),
+        row.unit,
+        row.title,
+        row.summary,
+        row.link,
+        row.published_at,
+        row.withdrawn_at is None,
+        row.key.startswith(CONSOLE_NEWS_PREFIX),
+        row.edited_by,
+    )
+
+
+def news_items(viewer: Viewer) -> List[NewsLine]:
+    """News of the units the viewer may edit for, unpublished ones included,
+    newest first."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(NewsItem)
+            .where(NewsItem.unit.in_(sorted(viewer.units)))
+            .order_by(NewsItem.published_at.desc(), NewsItem.id.desc())
+        ).scalars()
+        return [_news_line(row) for row in rows if viewer.edits(row.unit)]
+
+
+def _news_row(session: Any, viewer: Viewer, news_id: int) -> NewsItem:
+    row = session.get(NewsItem, int(news_id))
+    if row is None or not viewer.edits(row.unit):
+        raise ContentNotFound()
+    return row
+
+
+def get_news(viewer: Viewer, news_id: int) -> NewsLine:
+    with session_scope() as session:
+        return _news_line(_news_row(session, viewer, news_id))
+
+
+def edit_news(
+    viewer: Viewer, news_id: int, title: str, summary: str, link: str | None
+) -> None:
+    """Change a news item's title, summary or link (audited)."""
+    title, summary = _news_text(title, summary)
+    link = _check_link(link)
+    now = _now()
+    with session_scope() as session:
+        row = _news_row(session, viewer, news_id)
+        changed = _changes(row, {"title": title, "summary": summary, "link": link})
+        if changed:
+            _edited(row, viewer, now)
+            audit.record_content(
+                session,
+                viewer.label,
+                viewer.unit,
+                "edit",
+                "news",
+                str(row.id),
+                changed,
+                now,
+            )
+
+
+def set_news_published(viewer: Viewer, news_id: int, published: bool) -> None:
+    """Unpublish (the assistant stops answering with it at once) or publish
+    again; audited."""
+    now = _now()
+    with session_scope() as session:
+        row = _news_row(session, viewer, news_id)
+        if (row.withdrawn_at is None) == published:
+            return
+        row.withdrawn_at = None if published else now
+        row.withdrawn_by = None if published else viewer.label[:64]
+        audit.record_content(
+            session,
+            viewer.label,
+            viewer.unit,
+            "publish" if published else "unpublish",
+            "news",
+            str(row.id),
+            now=now,
+        )
 
 
 def _lines(items: List[str], limit: int = 20) -> List[str]:
@@ -292,6 +492,31 @@ def _lines(items: List[str], limit: int = 20) -> List[str]:
     if len(result) > limit or any(len(item) > 500 for item in result):
         raise ContentError(f"at most {limit} lines of 500 characters")
     return result
+
+
+def _scam_values(
+    title: str,
+    how_it_works: str,
+    signs: List[str],
+    what_to_do: List[str],
+    keywords: List[str],
+    examples: List[str],
+) -> Dict[str, Any]:
+    title, how_it_works = (title or "").strip(), (how_it_works or "").strip()
+    if not title or len(title) > 300 or not how_it_works or len(how_it_works) > 3000:
+        raise ContentError("title 1-300 and description 1-3000 characters")
+    signs, what_to_do = _lines(signs), _lines(what_to_do)
+    keywords, examples = _lines(keywords, 40), _lines(examples)
+    if not signs or not what_to_do or not (keywords or examples):
+        raise ContentError("signs, what to do and keywords or examples are needed")
+    return {
+        "title": title,
+        "how_it_works": how_it_works,
+        "signs": signs,
+        "what_to_do": what_to_do,
+        "keywords": keywords,
+        "examples": examples,
+    }
 
 
 def publish_scam(
@@ -307,39 +532,141 @@ def publish_scam(
     """Add a scam alert to the catalogue (province admins only: the catalogue is
     shared by every unit). The assistant matches citizens' messages against it
     and lists it among the latest warnings at once."""
-    if viewer.role != "admin":
-        raise ContentError("only an admin publishes scam alerts")
-    title, how_it_works = (title or "").strip(), (how_it_works or "").strip()
-    if not title or len(title) > 300 or not how_it_works or len(how_it_works) > 3000:
-        raise ContentError("title 1-300 and description 1-3000 characters")
-    signs, what_to_do = _lines(signs), _lines(what_to_do)
-    keywords, examples = _lines(keywords, 40), _lines(examples)
-    if not signs or not what_to_do or not (keywords or examples):
-        raise ContentError("signs, what to do and keywords or examples are needed")
-    key = "console-" + hashlib.sha256(title.encode()).hexdigest()[:40]
-    values = [title, how_it_works, signs, what_to_do, keywords, examples]
+    if not viewer.edits(None):
+        raise NotAllowed("only a province admin publishes scam alerts")
+    values = _scam_values(title, how_it_works, signs, what_to_do, keywords, examples)
+    key = "console-" + hashlib.sha256(values["title"].encode()).hexdigest()[:40]
+    today = _now().date()
     with session_scope() as session:
         if session.get(ScamAlert, key) is not None:
             raise ContentError("a scam alert with this title exists already")
         session.add(
             ScamAlert(
                 key=key,
-                title=title,
-                how_it_works=how_it_works,
-                signs=signs,
-                what_to_do=what_to_do,
-                examples=examples,
-                keywords=keywords,
-                published_at=booking.local_now().date(),
+                **values,
+                published_at=today,
                 source=(source or "").strip()[:500] or f"Console: {viewer.unit}",
                 legal_basis=None,
-                last_verified=booking.local_now().date(),
+                last_verified=today,
                 content_hash=hashlib.sha256(
-                    json.dumps(values, ensure_ascii=False).encode()
+                    json.dumps(list(values.values()), ensure_ascii=False).encode()
                 ).hexdigest(),
             )
         )
+        audit.record_content(session, viewer.label, viewer.unit, "publish", "scam", key)
     return key
+
+
+@dataclass(frozen=True)
+class ScamLine:
+    key: str
+    title: str
+    how_it_works: str
+    signs: List[str]
+    what_to_do: List[str]
+    keywords: List[str]
+    examples: List[str]
+    source: str | None
+    published_at: dt.date | None
+    published: bool
+    from_console: bool
+    edited_by: str | None
+    editable: bool
+
+
+def _scam_line(row: ScamAlert, viewer: Viewer) -> ScamLine:
+    return ScamLine(
+        row.key,
+        row.title,
+        row.how_it_works,
+        list(row.signs),
+        list(row.what_to_do),
+        list(row.keywords),
+        list(row.examples),
+        row.source,
+        row.published_at,
+        row.withdrawn_at is None,
+        row.key.startswith("console-"),
+        row.edited_by,
+        viewer.edits(None),
+    )
+
+
+def scam_alerts(viewer: Viewer) -> List[ScamLine]:
+    """The whole catalogue (shared by every unit), newest first."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(ScamAlert).order_by(ScamAlert.published_at.desc(), ScamAlert.key)
+        ).scalars()
+        return [_scam_line(row, viewer) for row in rows]
+
+
+def _scam_row(session: Any, viewer: Viewer, key: str, change: bool) -> ScamAlert:
+    row = session.get(ScamAlert, str(key)[:60])
+    if row is None:
+        raise ContentNotFound()
+    if change and not viewer.edits(None):
+        raise NotAllowed("only a province admin changes scam alerts")
+    return row
+
+
+def get_scam(viewer: Viewer, key: str) -> ScamLine:
+    with session_scope() as session:
+        return _scam_line(_scam_row(session, viewer, key, False), viewer)
+
+
+def edit_scam(
+    viewer: Viewer,
+    key: str,
+    title: str,
+    how_it_works: str,
+    signs: List[str],
+    what_to_do: List[str],
+    keywords: List[str],
+    examples: List[str],
+    source: str | None = None,
+) -> None:
+    """Change a scam alert (province admins only, audited); matching uses the
+    new text at once."""
+    values = _scam_values(title, how_it_works, signs, what_to_do, keywords, examples)
+    values["source"] = (source or "").strip()[:500] or None
+    now = _now()
+    with session_scope() as session:
+        row = _scam_row(session, viewer, key, True)
+        changed = _changes(row, values)
+        if changed:
+            _edited(row, viewer, now)
+            audit.record_content(
+                session,
+                viewer.label,
+                viewer.unit,
+                "edit",
+                "scam",
+                row.key,
+                changed,
+                now,
+            )
+
+
+def set_scam_published(viewer: Viewer, key: str, published: bool) -> None:
+    """Unpublish a scam alert (no longer matched or listed) or publish it
+    again (province admins only, audited)."""
+    now = _now()
+    with session_scope() as session:
+        row = _scam_row(session, viewer, key, True)
+        if (row.withdrawn_at is None) == published:
+            return
+        row.withdrawn_at = None if published else now
+        row.withdrawn_by = None if published else viewer.label[:64]
+        audit.record_content(
+            session,
+            viewer.label,
+            viewer.unit,
+            "publish" if published else "unpublish",
+            "scam",
+            row.key,
+            now=now,
+        )
 
 
 @dataclass(frozen=True)
@@ -347,17 +674,44 @@ class FactLine:
     id: int
     procedure: str
     info_type: str
+    case: str | None
     text: str
     legal_basis: str
+    source: str | None
     last_verified: dt.date
+    confidence: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
     unit: str | None
     stale: bool
+    editable: bool
+    edited_by: str | None
+
+
+def _fact_line(row: Fact, viewer: Viewer, today: dt.date) -> FactLine:
+    return FactLine(
+        int(row.id),
+        row.procedure,
+        row.info_type,
+        row.case,
+        row.text,
+        row.legal_basis,
+        row.source,
+        row.last_verified,
+        row.confidence,
+        row.valid_from,
+        row.valid_until,
+        row.unit,
+        row.last_verified < today - STALE_AFTER,
+        viewer.edits(row.unit),
+        row.edited_by,
+    )
 
 
 def facts(viewer: Viewer, stale_only: bool = False) -> List[FactLine]:
     """National facts and the viewer's units' overrides; ``stale`` when last
     verified more than 180 days ago (to re-check)."""
-    today = booking.local_now().date()
+    today = _now().date()
     with session_scope() as session:
         query = (
             select(Fact)
@@ -368,18 +722,100 @@ def facts(viewer: Viewer, stale_only: bool = False) -> List[FactLine]:
         if stale_only:
             query = query.where(Fact.last_verified < today - STALE_AFTER)
         return [
-            FactLine(
-                row.id,
-                row.procedure,
-                row.info_type,
-                row.text,
-                row.legal_basis,
-                row.last_verified,
-                row.unit,
-                row.last_verified < today - STALE_AFTER,
-            )
-            for row in session.execute(query).scalars()
+            _fact_line(row, viewer, today) for row in session.execute(query).scalars()
         ]
+
+
+def _fact_row(session: Any, viewer: Viewer, fact_id: int, change: bool) -> Fact:
+    row = session.get(Fact, int(fact_id))
+    if row is None or (row.unit is not None and not viewer.sees(row.unit)):
+        raise ContentNotFound()
+    if change and not viewer.edits(row.unit):
+        raise NotAllowed("only a province admin changes national facts")
+    return row
+
+
+def get_fact(viewer: Viewer, fact_id: int) -> FactLine:
+    with session_scope() as session:
+        return _fact_line(
+            _fact_row(session, viewer, fact_id, False), viewer, _now().date()
+        )
+
+
+CONFIDENCES = ("S", "M", "U")
+
+
+def edit_fact(
+    viewer: Viewer,
+    fact_id: int,
+    text: str,
+    legal_basis: str,
+    source: str | None,
+    last_verified: dt.date,
+    confidence: str,
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+) -> None:
+    """Change a procedure fact (audited); the assistant answers with it at once.
+
+    National facts and the province's overrides: the province admin; a
+    commune's overrides: its officers too (Viewer.edits)."""
+    text, legal_basis = (text or "").strip(), (legal_basis or "").strip()
+    if not text or len(text) > 3000 or not legal_basis or len(legal_basis) > 1000:
+        raise ContentError("text 1-3000 and legal basis 1-1000 characters")
+    if confidence not in CONFIDENCES:
+        raise ContentError("confidence must be S, M or U")
+    today = _now().date()
+    if not isinstance(last_verified, dt.date) or last_verified > today:
+        raise ContentError("last_verified must be a date, not in the future")
+    if valid_from and valid_until and valid_until < valid_from:
+        raise ContentError("valid_until is before valid_from")
+    values = {
+        "text": text,
+        "legal_basis": legal_basis,
+        "source": (source or "").strip()[:1000] or None,
+        "last_verified": last_verified,
+        "confidence": confidence,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
+    now = _now()
+    with session_scope() as session:
+        row = _fact_row(session, viewer, fact_id, True)
+        if row.unit is None and values["source"] is None:
+            raise ContentError("a national fact needs its source")
+        changed = _changes(row, values)
+        if changed:
+            _edited(row, viewer, now)
+            audit.record_content(
+                session,
+                viewer.label,
+                viewer.unit,
+                "edit",
+                "fact",
+                str(row.id),
+                changed,
+                now,
+            )
+
+
+def verify_fact(viewer: Viewer, fact_id: int) -> None:
+    """ "Đã kiểm tra lại hôm nay": the fact was checked today, unchanged."""
+    now = _now()
+    with session_scope() as session:
+        row = _fact_row(session, viewer, fact_id, True)
+        changed = _changes(row, {"last_verified": now.date()})
+        _edited(row, viewer, now)
+        audit.record_content(
+            session,
+            viewer.label,
+            viewer.unit,
+            "verify",
+            "fact",
+            str(row.id),
+            changed,
+            now,
+        )
 
 
 def as_dict(value: Any) -> Dict[str, Any]:

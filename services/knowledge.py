@@ -62,6 +62,7 @@ _INFO_PHRASES: Dict[str, str] = {
     "eligibility": "người phải (hoặc được) thực hiện",
     "penalty": "mức xử phạt",
 }
+INFO_PHRASES = _INFO_PHRASES  # what each info_type is called in a sentence
 UNVERIFIED_CAVEAT = (
     "Thông tin này cần được xác nhận lại, vui lòng kiểm tra lại tại Công an "
     "xã/phường hoặc Cổng Dịch vụ công."
@@ -493,7 +494,7 @@ def news(unit: str, limit: int = 5, bind: Engine | None = None) -> List[NewsView
     with db.session_scope(bind) as session:
         rows = (
             session.query(NewsItem)
-            .filter(NewsItem.unit.in_(sorted(codes)))
+            .filter(NewsItem.unit.in_(sorted(codes)), NewsItem.withdrawn_at.is_(None))
             .order_by(NewsItem.published_at.desc(), NewsItem.id.desc())
             .limit(limit)
             .all()
@@ -612,7 +613,12 @@ def match_scam(text: str, bind: Engine | None = None) -> List[ScamMatch]:
     if not text or not text.strip():
         return []
     with db.session_scope(bind) as session:
-        alerts = session.query(ScamAlert).order_by(ScamAlert.key).all()
+        alerts = (
+            session.query(ScamAlert)
+            .filter(ScamAlert.withdrawn_at.is_(None))  # unpublished in the console
+            .order_by(ScamAlert.key)
+            .all()
+        )
         session.expunge_all()
     if not alerts:
         return []
@@ -679,6 +685,7 @@ def scam_answer(
         with db.session_scope(bind) as session:
             recent = (
                 session.query(ScamAlert)
+                .filter(ScamAlert.withdrawn_at.is_(None))
                 .order_by(ScamAlert.published_at.desc(), ScamAlert.key)
                 .limit(latest)
                 .all()

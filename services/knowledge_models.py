@@ -2,8 +2,12 @@
 
 Every row carries a natural key (a code, or a key the loader derives from the
 YAML), so the loader can compare the database with the files and touch only
-the rows that changed. ``content_hash`` is a digest of the row's content: equal
-hashes mean nothing to update.
+the rows that changed. ``content_hash`` is a digest of the row's content as
+last loaded from knowledge/: equal hashes mean nothing to update. An edit made
+in the officers' console changes the row but not its hash (and sets
+``edited_by``/``edited_at``), so a re-load leaves the edit alone until the
+entry in knowledge/ itself changes. ``withdrawn_at`` set: a news item or scam
+alert unpublished in the console (the assistant does not use it).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -81,6 +86,8 @@ class Fact(Base):
     mode = Column(String(8), nullable=True)
     position = Column(Integer, nullable=False)  # order in the YAML file
     content_hash = Column(String(64), nullable=False)
+    edited_by = Column(String(64), nullable=True)  # console edit: who
+    edited_at = Column(DateTime, nullable=True)  # console edit: when
 
 
 class Form(Base):
@@ -112,6 +119,10 @@ class NewsItem(Base):
     link = Column(Text, nullable=True)
     published_at = Column(Date, nullable=False)
     content_hash = Column(String(64), nullable=False)
+    edited_by = Column(String(64), nullable=True)  # console edit: who
+    edited_at = Column(DateTime, nullable=True)  # console edit: when
+    withdrawn_at = Column(DateTime, nullable=True)  # unpublished in the console
+    withdrawn_by = Column(String(64), nullable=True)
 
 
 class ScamAlert(Base):
@@ -131,6 +142,10 @@ class ScamAlert(Base):
     legal_basis = Column(Text, nullable=True)
     last_verified = Column(Date, nullable=True)
     content_hash = Column(String(64), nullable=False)
+    edited_by = Column(String(64), nullable=True)  # console edit: who
+    edited_at = Column(DateTime, nullable=True)  # console edit: when
+    withdrawn_at = Column(DateTime, nullable=True)  # unpublished in the console
+    withdrawn_by = Column(String(64), nullable=True)
 
 
 class KnowledgeNote(Base):

@@ -8,6 +8,15 @@ rows that differ, so a re-run changes nothing.
 
 A file that is absent leaves its kind of content untouched (e.g. no forms.yml:
 forms are not managed here); an entry removed from a present file is deleted.
+
+Content changed in the officers' console survives a load: the console changes
+a row but not its ``content_hash`` (the digest of the entry as last loaded), so
+while the entry in knowledge/ stays as it was the load leaves the row alone.
+Only when that entry itself changes (or is removed) does the file win; the
+console edit is then replaced, and the load names each one it replaced
+(``Report.replaced_edits``). News and scam alerts published in the console are
+not in knowledge/ and are never touched; whether an item is unpublished is the
+console's alone (a load never publishes it again).
 """
 
 from __future__ import annotations
@@ -704,6 +713,8 @@ class Report:
     """What a load changed, per table: (inserted, updated, deleted)."""
 
     changes: Dict[str, List[int]] = field(default_factory=dict)
+    # console edits replaced (or deleted) because their knowledge/ entry changed
+    replaced_edits: List[str] = field(default_factory=list)
 
     def count(self, table: str, which: int) -> None:
         self.changes.setdefault(table, [0, 0, 0])[which] += 1
@@ -744,16 +755,26 @@ def _upsert(
             session.add(model(**values))
             report.count(table, 0)
         elif row.content_hash != values["content_hash"]:
+            _forget_edit(row, f"{table}:{key}", report)
             for name, value in values.items():
                 setattr(row, name, value)
             report.count(table, 1)
     stale = [row for key, row in existing.items() if key not in wanted]
     if delete_missing:
         for row in stale:
+            _forget_edit(row, f"{table}:{getattr(row, key_name)}", report)
             session.delete(row)
             report.count(table, 2)
     session.flush()
     return stale
+
+
+def _forget_edit(row: Any, name: str, report: Report) -> None:
+    """The file's entry changed: a console edit of this row gives way (named)."""
+    if getattr(row, "edited_at", None) is not None:
+        report.replaced_edits.append(f"{name} (edited by {row.edited_by})")
+        row.edited_by = None
+        row.edited_at = None
 
 
 def sync(content: Content, session: Session) -> Report:
@@ -864,6 +885,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     print(report.summary())
+    for replaced in report.replaced_edits:
+        print(
+            f"Console edit replaced by the changed knowledge/ entry: {replaced}",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -3,7 +3,8 @@
 Each capability keeps its tables in its own module (on ``services.db.Base``)
 and adds its import here:
 knowledge_models (units, procedures, facts, forms, news, scam alerts);
-applications, audit, booking, handoff, outbound, tips (citizen services);
+applications, audit, booking, handoff, outbound, tips, tip_attachments
+(citizen services);
 officers (console accounts);
 zalo_store (the Zalo inbox, tokens and sent messages).
 """
@@ -16,6 +17,7 @@ from services import (  # noqa: F401
     knowledge_models,
     officers,
     outbound,
+    tip_attachments,
     tips,
     zalo_store,
 )

@@ -83,6 +83,23 @@ class Viewer:
         return unit is not None and unit in self.units
 
     @property
+    def province_admin(self) -> bool:
+        """An admin of the province unit itself (not of a commune)."""
+        return self.role == "admin" and self.unit == self.province
+
+    def edits(self, unit: str | None) -> bool:
+        """Whether the viewer may change public content owned by ``unit``.
+
+        The one rule for news, scam alerts and procedure facts: a commune's
+        content by that commune's officers and by the province admin; the
+        province unit's own content, and content of no unit (national facts,
+        the scam catalogue shared by every unit), only by the province admin.
+        """
+        if unit is None or unit == self.province:
+            return self.province_admin
+        return self.sees(unit)
+
+    @property
     def label(self) -> str:
         """Officer name as written in audit logs and ticket claims."""
         return self.username

@@ -99,7 +99,11 @@ async def _officer(base: str, reference: str) -> None:
             await page.goto(f"{base}/queue")
             await page.click(f"text={CITIZEN}")
             await page.click("text=Nhận trò chuyện")
-            assert "cán bộ" in await page.inner_text("main")  # the transcript
+            transcript = await page.inner_text("main")
+            assert "cán bộ" in transcript  # the transcript
+            # the "Giữ ẩn danh" button press reads as its title, not "/deny"
+            assert "Người dân (bấm nút): Giữ ẩn danh" in transcript
+            assert "/deny" not in transcript
             await page.fill("textarea[name=text]", "Dạ, em là cán bộ trực ban ạ.")
             await page.click('button:has-text("Gửi")')
             await page.wait_for_selector("text=chờ người dân nhận")

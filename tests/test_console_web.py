@@ -13,9 +13,10 @@ from typing import Any, Awaitable, Callable, Tuple
 import aiohttp
 import pytest
 from sanic import Sanic
+from sqlalchemy import select
 
 from console.web import create_app
-from services import officers, tips
+from services import db, officers, tips
 from tests import console_support as cs
 
 pytestmark = pytest.mark.usefixtures("crypto_keys", "privacy_restored")
@@ -212,7 +213,7 @@ def test_every_screen_renders(seeded: None) -> None:
             ("/appointments?day=not-a-date", "Lịch hẹn"),
             ("/applications", "Nhập từ tệp CSV"),
             ("/content", "Căn cứ pháp lý"),
-            ("/content", "Đăng cảnh báo lừa đảo"),  # admins publish scams
+            ("/content", "Đăng cảnh báo mới"),  # admins publish scams
             ("/content?stale=1", "Nội dung thủ tục"),
         ]:
             status, body, _ = await admin.get(path)
@@ -290,5 +291,207 @@ def test_applications_import_and_status_over_http(seeded: None) -> None:
             "/applications/status", {**change, "csrf_token": token}
         )
         assert status == 200 and "Đã cập nhật H35.21-261120-0009" in body
+
+    run(scenario)
+
+
+def test_content_edit_and_unpublish_over_http(seeded: None) -> None:
+    from services import desk, knowledge
+    from services.knowledge_models import Fact
+
+    news_id = desk.publish_news(
+        officers.viewer_for("canbo.a", cs.UNIT_A, "officer"),
+        cs.UNIT_A,
+        "Tin <b>thử</b>",
+        "Nội dung",
+    )
+    with db.session_scope() as session:
+        national = (
+            session.execute(select(Fact).where(Fact.unit.is_(None)).order_by(Fact.id))
+            .scalars()
+            .first()
+        )
+        fact_id, info_type, procedure = (
+            national.id,
+            national.info_type,
+            national.procedure,
+        )
+
+    async def scenario(browser: Callable[[], Browser]) -> None:
+        officer_a, officer_b, admin = browser(), browser(), browser()
+        await officer_a.login("canbo.a")
+        await officer_b.login("canbo.b")
+        await admin.login("quantri")
+        status, body, _ = await officer_a.get("/content")
+        assert status == 200 and "Tin &lt;b&gt;thử&lt;/b&gt;" in body
+        assert f'action="/content/news/{news_id}/unpublish"' in body
+        token_a = await officer_a.token("/content")
+        path = f"/content/news/{news_id}/unpublish"
+        status, _, _ = await officer_a.post(path, {})  # no CSRF token
+        assert status == 403
+        token_b = await officer_b.token("/content")
+        status, _, _ = await officer_b.post(path, {"csrf_token": token_b})
+        assert status == 404
+        status, body, _ = await officer_b.get(f"/content/news/{news_id}")
+        assert status == 404 and "thử" not in body
+        status, _, reply = await officer_a.post(path, {"csrf_token": token_a})
+        assert status == 302 and "done=unpublished" in reply.headers["Location"]
+        assert "Tin <b>thử</b>" not in [n.title for n in knowledge.news(cs.UNIT_A)]
+        status, _, _ = await officer_a.post(
+            f"/content/news/{news_id}",
+            {
+                "title": "Tin đã sửa",
+                "summary": "Nội dung mới",
+                "link": "",
+                "csrf_token": token_a,
+            },
+        )
+        assert status == 302
+        await officer_a.post(
+            f"/content/news/{news_id}/publish", {"csrf_token": token_a}
+        )
+        assert "Tin đã sửa" in [n.title for n in knowledge.news(cs.UNIT_A)]
+
+        # a national fact: shown to the officer, changed only by the admin
+        status, body, _ = await officer_a.get(f"/content/facts/{fact_id}")
+        assert status == 200 and 'name="legal_basis"' not in body
+        form = {
+            "text": "Nội dung do quản trị sửa.",
+            "legal_basis": "Luật Cư trú 2020",
+            "source": "Cổng Dịch vụ công",
+            "last_verified": "2026-01-05",
+            "confidence": "S",
+            "valid_from": "",
+            "valid_until": "",
+        }
+        status, body, _ = await officer_a.post(
+            f"/content/facts/{fact_id}", {**form, "csrf_token": token_a}
+        )
+        assert status == 403 and "không có quyền" in body
+        status, _, _ = await officer_a.post(
+            f"/content/facts/{fact_id}/verify", {"csrf_token": token_a}
+        )
+        assert status == 403
+        token = await admin.token(f"/content/facts/{fact_id}")
+        status, body, _ = await admin.post(
+            f"/content/facts/{fact_id}",
+            {**form, "last_verified": "không phải ngày", "csrf_token": token},
+        )
+        assert status == 400
+        status, _, _ = await admin.post(
+            f"/content/facts/{fact_id}", {**form, "csrf_token": token}
+        )
+        assert status == 302
+        answer = knowledge.answer(procedure, info_type, case=national.case)
+        assert "Nội dung do quản trị sửa." in " ".join(answer.messages)
+        status, _, reply = await admin.post(
+            f"/content/facts/{fact_id}/verify", {"back": "stale", "csrf_token": token}
+        )
+        assert status == 302 and reply.headers["Location"].startswith(
+            "/content?stale=1&done=verified"
+        )
+        status, body, _ = await admin.get(f"/content/facts/{fact_id}")
+        assert "Sửa lần cuối bởi quantri" in body
+
+        # the scam catalogue: the officer reads it, the admin unpublishes
+        status, body, _ = await officer_a.post(
+            "/content/scams/fake_vneid_update/unpublish", {"csrf_token": token_a}
+        )
+        assert status == 403
+        status, _, _ = await admin.post(
+            "/content/scams/fake_vneid_update/unpublish", {"csrf_token": token}
+        )
+        assert status == 302
+        status, body, _ = await admin.get("/content")
+        assert "Đã gỡ" in body and "/content/scams/fake_vneid_update/publish" in body
+
+    run(scenario)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def test_tip_evidence_and_officer_files_over_http(seeded: None) -> None:
+    evidence = [
+        {"type": "image", "url": "https://zalo.example/anh.jpg", "name": "anh.jpg"},
+        {"type": "image", "url": "javascript:alert(1)"},
+        {"type": "file", "url": "https://zalo.example/video.mp4", "name": "v<i>.mp4"},
+        {"type": "location", "lat": 11.94, "long": 108.44, "address": "Chợ"},
+        {"type": "text", "text": "<script>alert(2)</script> biển số 49A"},
+    ]
+    ref = tips.file_tip(
+        cs.UNIT_A,
+        "Trộm xe",
+        "Chợ Đà Lạt (11.9404, 108.4583)",
+        None,
+        evidence,
+        None,
+        "c-ev",
+    )
+    tip_id = tips.ids_of([ref])[0]
+
+    async def scenario(browser: Callable[[], Browser]) -> None:
+        officer_a, officer_b = browser(), browser()
+        await officer_a.login("canbo.a")
+        await officer_b.login("canbo.b")
+        status, body, _ = await officer_a.get(f"/tips/{ref}")
+        assert status == 200
+        assert (
+            '<img class="evidence" src="https://zalo.example/anh.jpg" '
+            'alt="Ảnh người dân gửi" referrerpolicy="no-referrer"'
+        ) in body
+        assert "javascript:" not in body.replace("javascript:alert(1)", "")
+        assert 'href="javascript' not in body and 'src="javascript' not in body
+        assert ">v&lt;i&gt;.mp4</a>" in body
+        assert "https://www.google.com/maps?q=11.94,108.44" in body
+        assert "https://www.google.com/maps?q=11.9404,108.4583" in body
+        assert "<script>alert(2)" not in body and "&lt;script&gt;" in body
+
+        token = await officer_a.token(f"/tips/{ref}")
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", token)
+        form.add_field("file", PNG, filename="hien-truong.png")
+        status, _, reply = await officer_a.post(f"/tips/{ref}/files", form)
+        assert status == 302 and reply.headers["Location"].endswith("done=attached")
+        status, body, _ = await officer_a.get(f"/tips/{ref}")
+        found = re.search(rf"/tips/{ref}/files/(\d+)\?view=1", body)
+        assert found and "hien-truong.png" in body
+        path = f"/tips/{ref}/files/{found.group(1)}"
+        async with officer_a.session.get(officer_a.base + path + "?view=1") as view:
+            assert view.status == 200 and await view.read() == PNG
+            assert view.headers["Content-Type"] == "image/png"
+            assert view.headers["Content-Disposition"].startswith("inline")
+        async with officer_a.session.get(officer_a.base + path) as download:
+            assert await download.read() == PNG
+            assert download.headers["Content-Disposition"].startswith("attachment")
+            assert download.headers["X-Content-Type-Options"] == "nosniff"
+            assert download.headers["Content-Type"] == "application/octet-stream"
+        for target in (
+            path,
+            path + "?view=1",
+            f"/tips/{tip_id}/files/{found.group(1)}",
+        ):
+            status, body, _ = await officer_b.get(target)
+            assert status == 404 and "PNG" not in body
+        token_b = await officer_b.token("/tips")
+        form = aiohttp.FormData()
+        form.add_field("csrf_token", token_b)
+        form.add_field("file", b"x", filename="x.txt")
+        status, _, _ = await officer_b.post(f"/tips/{ref}/files", form)
+        assert status == 404
+        form = aiohttp.FormData()  # no CSRF token
+        form.add_field("file", b"x", filename="x.txt")
+        status, _, _ = await officer_a.post(f"/tips/{ref}/files", form)
+        assert status == 403
+        big = aiohttp.FormData()
+        big.add_field("csrf_token", token)
+        big.add_field("file", b"x" * (5 * 1024 * 1024 + 1), filename="big.bin")
+        status, body, _ = await officer_a.post(f"/tips/{ref}/files", big)
+        assert status == 400 and "5 MB" in body
+        actions = [row[2] for row in tips.access_log(tip_id)]
+        number = found.group(1)
+        assert f"attachment:add:{number}" in actions
+        assert f"attachment:view:{number}" in actions
+        assert f"attachment:download:{number}" in actions
 
     run(scenario)

@@ -14,6 +14,7 @@ OURS = (
     "handoff",
     "outbound",
     "officer_api",
+    "content_audit",
 )
 
 
