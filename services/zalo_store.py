@@ -6,7 +6,10 @@ officer console and the tests share it.
 - ``zalo_inbox``: every verified webhook event worth keeping, written before the
   webhook answers 200, so a crash after the ack loses nothing. Unique on
   ``(oa_id, dedupe_key)``: Zalo's retries and replays are dropped by the
-  database. The payload (the citizen's words) is cleared once processed.
+  database. The payload (the citizen's words) is encrypted at rest with
+  ``services/crypto`` (context ``zalo_inbox.payload``, the key's id in
+  ``key_id``, as for tips), decrypted when the worker reads it, and cleared once
+  processed.
 - ``zalo_tokens``: the rotated OA tokens. Zalo refresh tokens are single use: the
   new pair is written in one transaction before it is used.
 - ``zalo_outbox``: every send to Zalo, sent or failed. Failures (closed 7-day
@@ -41,6 +44,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
+from services import crypto
 from services.db import Base, _sqlite_pragmas, database_url, engine
 
 PENDING = "pending"
@@ -52,6 +56,8 @@ KIND_MESSAGE = "message"  # goes to Rasa
 KIND_ECHO = "echo"  # a message the OA sent: ours, or an officer's (pauses the bot)
 KIND_RECORD = "record"  # kept for the record only (unfollow)
 
+PAYLOAD_CONTEXT = "zalo_inbox.payload"
+
 
 def utcnow() -> dt.datetime:
     """Naive UTC: the same on SQLite and PostgreSQL."""
@@ -60,6 +66,7 @@ def utcnow() -> dt.datetime:
 
 class ZaloInbox(Base):
     __tablename__ = "zalo_inbox"
+    __encrypted__ = ("payload",)  # crypto.rotate() re-encrypts pending rows
     __table_args__ = (
         UniqueConstraint("oa_id", "dedupe_key", name="uq_zalo_inbox_oa_id_dedupe_key"),
         Index("ix_zalo_inbox_status_id", "status", "id"),
@@ -71,7 +78,8 @@ class ZaloInbox(Base):
     event_name = Column(String(64), nullable=False)
     user_id = Column(String(64), nullable=False)
     kind = Column(String(16), nullable=False)
-    payload = Column(Text, nullable=True)
+    payload = Column(Text, nullable=True)  # encrypted (crypto token)
+    key_id = Column(String(32), nullable=True)  # None: no payload
     status = Column(String(16), nullable=False, default=PENDING)
     attempts = Column(Integer, nullable=False, default=0)
     received_at = Column(DateTime, nullable=False)
@@ -118,6 +126,8 @@ class InboxRow:
     payload: str | None
     attempts: int
     received_at: dt.datetime
+    # why the row cannot be processed (its payload does not decrypt)
+    unreadable: str | None = None
 
     @property
     def sender_id(self) -> str:
@@ -215,7 +225,7 @@ def apply_batch(
     with bind.begin() as connection:
         if inserts:
             values = [
-                {**row, "status": PENDING, "attempts": 0, "received_at": now}
+                {**_sealed(row), "status": PENDING, "attempts": 0, "received_at": now}
                 for row in inserts
             ]
             connection.execute(_insert_ignoring_duplicates(bind), values)
@@ -228,6 +238,7 @@ def apply_batch(
                     status=finish.status,
                     processed_at=now,
                     payload=None,
+                    key_id=None,
                     error=(finish.error or None) and finish.error[:200],
                 )
             )
@@ -248,6 +259,39 @@ def apply_batch(
                     for send in sends
                 ],
             )
+
+
+def _sealed(row: Dict[str, Any]) -> Dict[str, Any]:
+    """The row with its payload encrypted (the citizen's words never hit the
+    disk in clear) and the sealing key's id beside it."""
+    payload = row.get("payload")
+    if payload is None:
+        return {**row, "key_id": None}
+    token = crypto.encrypt(payload, PAYLOAD_CONTEXT)
+    return {**row, "payload": token, "key_id": crypto.key_id(token)}
+
+
+def _opened(row: Any) -> InboxRow:
+    """A stored row with its payload in clear (rows stored before encryption,
+    with no key id, are read as they are). A payload that does not decrypt
+    (its key was removed) makes the row unreadable, not the whole batch."""
+    payload, unreadable = row.payload, None
+    if payload is not None and row.key_id is not None:
+        try:
+            payload = crypto.decrypt(payload, PAYLOAD_CONTEXT)
+        except crypto.CryptoError:
+            payload, unreadable = None, f"payload does not decrypt (key {row.key_id})"
+    return InboxRow(
+        id=row.id,
+        oa_id=row.oa_id,
+        event_name=row.event_name,
+        user_id=row.user_id,
+        kind=row.kind,
+        payload=payload,
+        attempts=row.attempts,
+        received_at=row.received_at,
+        unreadable=unreadable,
+    )
 
 
 def _insert_ignoring_duplicates(bind: Engine) -> Any:
@@ -277,19 +321,7 @@ def pending_rows(
         .limit(limit)
     )
     with _bind(bind).connect() as connection:
-        return [
-            InboxRow(
-                id=row.id,
-                oa_id=row.oa_id,
-                event_name=row.event_name,
-                user_id=row.user_id,
-                kind=row.kind,
-                payload=row.payload,
-                attempts=row.attempts,
-                received_at=row.received_at,
-            )
-            for row in connection.execute(query)
-        ]
+        return [_opened(row) for row in connection.execute(query)]
 
 
 def finish_row(

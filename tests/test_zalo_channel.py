@@ -22,6 +22,8 @@ from tests.fakes.zalo_harness import (
     user_event,
 )
 
+pytestmark = pytest.mark.usefixtures("crypto_keys")
+
 USER = "2468458835296117922"
 
 

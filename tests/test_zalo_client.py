@@ -24,6 +24,8 @@ from services.zalo_store import TokenRecord, fingerprint, utcnow
 from tests.fakes.zalo_harness import make_oas
 from tests.fakes.zalo_openapi import FakeZalo
 
+pytestmark = pytest.mark.usefixtures("crypto_keys")
+
 USER = "2468458835296117922"
 
 

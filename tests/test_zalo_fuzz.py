@@ -21,6 +21,8 @@ from connectors.zalo.client import dumps
 from services import zalo_store
 from tests.fakes.zalo_harness import Harness, harness, sign, user_event
 
+pytestmark = pytest.mark.usefixtures("crypto_keys")
+
 EVENT_NAMES = [
     "user_send_text",
     "user_send_link",

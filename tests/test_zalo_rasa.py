@@ -26,6 +26,8 @@ from tests.fakes.sanic_server import new_app, serve
 from tests.fakes.zalo_harness import make_oas, sign, user_event
 from tests.fakes.zalo_openapi import FakeZalo
 
+pytestmark = pytest.mark.usefixtures("crypto_keys")
+
 ROOT = Path(__file__).resolve().parent.parent
 USER = "2468458835296117922"
 

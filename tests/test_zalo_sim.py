@@ -12,6 +12,8 @@ from connectors.zalo.config import OAConfig
 from tests.fakes.zalo_harness import Harness, harness
 from tests.fakes.zalo_openapi import Recorded
 
+pytestmark = pytest.mark.usefixtures("crypto_keys")
+
 
 def citizen(oa: OAConfig, webhook: str = "http://unused") -> sim.Citizen:
     return sim.Citizen(oa, webhook, "4000000000000000004")

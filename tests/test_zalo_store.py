@@ -1,14 +1,22 @@
 """The Zalo channel's storage (SQLite and PostgreSQL): inbox dedupe and order,
-payloads dropped once processed, token rows, one worker per database."""
+payloads encrypted at rest and dropped once processed, token rows, one worker
+per database."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import List
 
+import pytest
+from sqlalchemy import select
+
 from connectors.zalo.inbox import InboxWorker
-from services import zalo_store
+from services import crypto, zalo_store
 from services.zalo_store import InboxRow, TokenRecord, WorkerLease, utcnow
+
+pytestmark = pytest.mark.usefixtures("crypto_keys")
 
 
 def row(key: str, user: str = "u1", kind: str = "message") -> dict:
@@ -38,13 +46,82 @@ def test_inbox_dedupes_and_keeps_order(database_url: str) -> None:
     assert zalo_store.record_attempt(pending[1].id, "Boom") == 2
     zalo_store.finish_row(pending[1].id, zalo_store.FAILED, "Boom")
     assert zalo_store.inbox_counts() == {"done": 1, "failed": 1, "pending": 1}
-    from sqlalchemy import select
+    stored = stored_rows()
+    assert stored[pending[0].id] == (None, None)  # processed: no citizen text left
+    assert stored[pending[1].id] == (None, None)
+    [left] = zalo_store.pending_rows()
+    assert left.payload == '{"text": "bí mật"}'  # the worker reads it in clear
 
+
+def stored_rows() -> dict:
+    """id -> (payload, key_id) as the database holds them."""
     table = zalo_store.ZaloInbox.__table__
     with zalo_store.channel_engine().connect() as connection:
-        payloads = dict(connection.execute(select(table.c.id, table.c.payload)).all())
-    assert payloads[pending[0].id] is None and payloads[pending[1].id] is None
-    assert payloads[pending[2].id] == '{"text": "bí mật"}'
+        query = select(table.c.id, table.c.payload, table.c.key_id)
+        return {r.id: (r.payload, r.key_id) for r in connection.execute(query)}
+
+
+SECRET = "Tôi báo tin: nhà số 12 ngõ Trạm có người buôn ma túy, số 0912345678"
+
+
+def test_pending_payload_is_encrypted_at_rest(database_url: str) -> None:
+    event = json.dumps({"message": {"text": SECRET}}, ensure_ascii=False)
+    zalo_store.insert_inbox([{**row("m:secret"), "payload": event}])
+    [(payload, key_id)] = stored_rows().values()
+    assert crypto.is_token(payload) and key_id == crypto.keyring().current
+    assert SECRET not in payload and "0912345678" not in payload
+    if database_url.startswith("sqlite"):  # nor anywhere in the files on disk
+        database = Path(database_url.removeprefix("sqlite:///"))
+        files = [database, *database.parent.glob(database.name + "-*")]
+        on_disk = b"".join(f.read_bytes() for f in files if f.is_file())
+        assert b"0912345678" not in on_disk
+        assert SECRET.encode("utf-8") not in on_disk
+        assert event.encode("utf-8") not in on_disk
+    [pending] = zalo_store.pending_rows()
+    assert pending.payload == event and pending.unreadable is None
+    # bound to its place: the token does not open as another column's value
+    with pytest.raises(crypto.CryptoError):
+        crypto.decrypt(payload, "tips.what_text")
+
+
+def test_rotation_reseals_pending_payloads(database_url: str) -> None:
+    zalo_store.insert_inbox([row("m:1")])
+    [(_, old_key)] = stored_rows().values()
+    new_key = crypto.add_key()
+    assert crypto.rotate() == 1
+    [(payload, key_id)] = stored_rows().values()
+    assert (key_id, crypto.key_id(payload)) == (new_key, new_key) != (old_key,) * 2
+    assert zalo_store.pending_rows()[0].payload == '{"text": "bí mật"}'
+
+
+def test_undecryptable_row_is_failed_not_blocking(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zalo_store.insert_inbox([row("m:lost-key")])
+    monkeypatch.setenv("TIP_KEYS", "other:" + "A" * 43)  # the row's key is gone
+    crypto.reset()
+    zalo_store.insert_inbox([row("m:readable", user="u2")])
+    lost, readable = zalo_store.pending_rows()
+    assert lost.payload is None and "does not decrypt" in (lost.unreadable or "")
+    assert readable.payload == '{"text": "bí mật"}'
+
+    async def main() -> List[int]:
+        handled: List[int] = []
+
+        async def handle(r: InboxRow) -> None:
+            handled.append(r.id)
+
+        worker = InboxWorker(handle, poll_seconds=0.05)
+        worker.start()
+        for _ in range(100):
+            if not zalo_store.inbox_counts().get("pending"):
+                break
+            await asyncio.sleep(0.05)
+        await worker.stop()
+        return handled
+
+    assert asyncio.run(main()) == [readable.id]
+    assert zalo_store.inbox_counts() == {"done": 1, "failed": 1}
 
 
 def test_token_rows_are_replaced_whole(database_url: str) -> None:

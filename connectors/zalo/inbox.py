@@ -233,6 +233,10 @@ class InboxWorker:
             self.idle.set()
 
     async def _process(self, row: InboxRow) -> None:
+        if row.unreadable:  # retrying cannot help; kept as failed, with why
+            logger.error("Zalo inbox: row %s: %s", row.id, row.unreadable)
+            await self._finish(row, FAILED, row.unreadable)
+            return
         attempts = row.attempts
         while True:
             try:
