@@ -415,6 +415,91 @@ def save_tokens(oa_id: str, record: TokenRecord, bind: Engine | None = None) -> 
             connection.execute(table.insert().values(oa_id=oa_id, **values))
 
 
+# PostgreSQL: a transaction-scoped advisory lock (gone at commit, rollback or a
+# dead session, and safe with pooled connections), keyed by schema and OA
+TOKEN_LOCK_SQL = (
+    "SELECT pg_try_advisory_xact_lock("
+    "hashtext('zalo_token:' || current_schema() || ':' || :oa_id))"
+)
+
+
+class TokenLock:
+    """One OA's token refresh, single-flight across processes.
+
+    Zalo refresh tokens are single use: if the Rasa server and the officer
+    console both refreshed with the same one, the second would be refused and
+    the OA lost. Whoever holds this lock re-reads the stored pair first and
+    refreshes only if nobody did meanwhile. PostgreSQL: an advisory lock inside
+    an open transaction. SQLite: an exclusive file lock next to the database
+    file (not ``BEGIN IMMEDIATE``: that would hold SQLite's only write lock
+    during the HTTP call to Zalo, and every webhook's inbox insert would wait).
+    Both die with the process that holds them.
+    """
+
+    def __init__(self, oa_id: str, bind: Engine | None = None) -> None:
+        self.oa_id = oa_id
+        self.bind = _bind(bind)
+        self._connection: Any = None
+        self._transaction: Any = None
+        self._file: Any = None
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free (never waits)."""
+        if self.bind.dialect.name == "postgresql":
+            return self._try_postgres()
+        return self._try_file()
+
+    def _try_postgres(self) -> bool:
+        from sqlalchemy import text
+
+        connection = self.bind.connect()
+        transaction = connection.begin()
+        try:
+            held = connection.execute(
+                text(TOKEN_LOCK_SQL), {"oa_id": self.oa_id}
+            ).scalar()
+        except Exception:
+            transaction.rollback()
+            connection.close()
+            raise
+        if not held:
+            transaction.rollback()
+            connection.close()
+            return False
+        self._connection, self._transaction = connection, transaction
+        return True
+
+    def _try_file(self) -> bool:
+        import fcntl
+        import re
+
+        database = self.bind.url.database
+        if not database or database == ":memory:":
+            return True  # a private database: no other process shares it
+        safe = re.sub(r"[^0-9A-Za-z_-]", "_", self.oa_id)
+        handle = open(f"{database}.zalo-token-{safe}.lock", "a+")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._transaction is not None:
+            with contextlib.suppress(Exception):
+                self._transaction.rollback()  # ends the transaction: the lock goes
+            self._transaction = None
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+        if self._file is not None:
+            self._file.close()  # closing the descriptor drops the flock
+            self._file = None
+
+
 # ---- outbox ---------------------------------------------------------------------
 
 
@@ -527,7 +612,11 @@ class WorkerLease:
     def release(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(Exception):
-                self._connection.close()  # ends the session: the lock goes too
+                # a pooled connection would keep the session (and the lock)
+                # alive: discard it, so the session really ends
+                self._connection.invalidate()
+            with contextlib.suppress(Exception):
+                self._connection.close()
             self._connection = None
         if self._file is not None:
             self._file.close()

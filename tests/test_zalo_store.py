@@ -201,3 +201,25 @@ def test_processed_rows_are_purged_after_a_week(database_url: str) -> None:
         )
     assert zalo_store.purge_processed() == 1
     assert zalo_store.inbox_counts() == {"done": 1, "pending": 1}
+
+
+def test_token_lock_is_one_holder_per_oa_across_engines(database_url: str) -> None:
+    from services.db import make_engine
+
+    engines = [make_engine(database_url) for _ in range(2)]
+    try:
+        first = zalo_store.TokenLock("oa1", engines[0])
+        second = zalo_store.TokenLock("oa1", engines[1])
+        other_oa = zalo_store.TokenLock("oa2", engines[1])
+        assert first.try_acquire()
+        assert not second.try_acquire()  # held elsewhere: refused, not waited
+        assert other_oa.try_acquire()  # OAs do not block each other
+        zalo_store.save_tokens("oa1", TokenRecord("a", "r", None, "seed"))
+        assert zalo_store.load_tokens("oa1") is not None  # writes go on meanwhile
+        first.release()
+        assert second.try_acquire()
+        second.release()
+        other_oa.release()
+    finally:
+        for bind in engines:
+            bind.dispose()
