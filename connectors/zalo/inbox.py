@@ -22,7 +22,17 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Set, Tuple
+from typing import (
+    Any,
+    AsyncContextManager,
+    Awaitable,
+    Callable,
+    Deque,
+    Dict,
+    List,
+    Set,
+    Tuple,
+)
 
 from services import zalo_store
 from services.zalo_store import FAILED, InboxRow
@@ -119,7 +129,7 @@ class InboxWorker:
         self,
         handler: Handler,
         finish: Callable[[int, str, str | None], Awaitable[None]] | None = None,
-        gate: Callable[[], Awaitable[None]] | None = None,
+        admit: Callable[[], AsyncContextManager[Any]] | None = None,
         concurrency: int = 8,
         poll_seconds: float = POLL_SECONDS,
         lease: zalo_store.WorkerLease | None = None,
@@ -127,7 +137,7 @@ class InboxWorker:
     ) -> None:
         self.handler = handler
         self.finish = finish or _finish_in_thread
-        self.gate = gate
+        self.admit = admit  # around each handler call (acks first: priority.py)
         self.poll_seconds = poll_seconds
         self.sleep = sleep
         self._semaphore = asyncio.Semaphore(concurrency)
@@ -240,10 +250,12 @@ class InboxWorker:
         attempts = row.attempts
         while True:
             try:
-                if self.gate is not None:
-                    await self.gate()
                 async with self._semaphore:
-                    await self.handler(row)
+                    if self.admit is None:
+                        await self.handler(row)
+                    else:
+                        async with self.admit():
+                            await self.handler(row)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
