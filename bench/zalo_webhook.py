@@ -299,7 +299,7 @@ async def run(database: str, base_url: str, requests: int, turn_ms: float) -> No
     oas_file.write_text(base64.b64decode(oas_yaml).decode("utf-8"), "utf-8")
     from connectors.zalo.config import load_registry
 
-    registry = load_registry(str(oas_file))
+    registry = load_registry(oas_file)
     assert registry is not None
     [oa] = registry.oas.values()
     port = free_port()
@@ -344,7 +344,9 @@ async def run(database: str, base_url: str, requests: int, turn_ms: float) -> No
             cpu = sum(process.cpu_times()[:2]) - cpu
             result["cpu_ms"] = cpu * 1000 / (requests + BACKLOG)
             rows.append((concurrency, result))
-        idle = await measure_idle_replies(webhook, fake_url, events)
+        idle = {"p50": float("nan"), "p99": float("nan")}
+        if not os.environ.get("ZALO_BENCH_ACK_ONLY"):
+            idle = await measure_idle_replies(webhook, fake_url, events)
     finally:
         server.terminate()
         server.wait(10)
@@ -353,8 +355,13 @@ async def run(database: str, base_url: str, requests: int, turn_ms: float) -> No
         if schema is not None:
             drop_schema(url, schema)
     name = "PostgreSQL" if database == "postgresql" else "SQLite"
+    mode = (
+        "acks only, the worker off (ZALO_BENCH_ACK_ONLY)"
+        if os.environ.get("ZALO_BENCH_ACK_ONLY")
+        else "one process acks and processes"
+    )
     print(
-        f"\nZalo webhook, {name} inbox: one process acks and processes "
+        f"\nZalo webhook, {name} inbox: {mode} "
         f"(Rasa turn simulated: {turn_ms:.0f} ms CPU on the event loop + a 5 ms "
         f"action call + the reply); each row: {BACKLOG} messages already "
         f"waiting for Rasa, then {requests} signed text events"
@@ -424,6 +431,20 @@ def main() -> None:
         asyncio.run(serve_fake_zalo())
         return
     if args.serve:
+        profile = os.environ.get("ZALO_BENCH_PROFILE")  # diagnosis: cProfile file
+        if profile:
+            import cProfile
+            import signal
+
+            profiler = cProfile.Profile()
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            profiler.enable()
+            try:
+                asyncio.run(serve_channel(args.serve, args.turn_ms))
+            finally:
+                profiler.disable()
+                profiler.dump_stats(profile)
+            return
         asyncio.run(serve_channel(args.serve, args.turn_ms))
         return
     for database in args.databases.split(","):

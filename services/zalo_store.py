@@ -128,6 +128,9 @@ class InboxRow:
     received_at: dt.datetime
     # why the row cannot be processed (its payload does not decrypt)
     unreadable: str | None = None
+    # False when no earlier attempt can have reached Rasa (set by the worker):
+    # the handler may skip asking the tracker whether it was handled already
+    maybe_handled: bool = True
 
     @property
     def sender_id(self) -> str:
@@ -322,6 +325,15 @@ def pending_rows(
     )
     with _bind(bind).connect() as connection:
         return [_opened(row) for row in connection.execute(query)]
+
+
+def max_inbox_id(bind: Engine | None = None) -> int:
+    """The highest row id so far (0 for an empty inbox)."""
+    from sqlalchemy import func
+
+    table = ZaloInbox.__table__
+    with _bind(bind).connect() as connection:
+        return int(connection.execute(select(func.max(table.c.id))).scalar() or 0)
 
 
 def finish_row(

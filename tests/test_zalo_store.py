@@ -223,3 +223,52 @@ def test_token_lock_is_one_holder_per_oa_across_engines(database_url: str) -> No
     finally:
         for bind in engines:
             bind.dispose()
+
+
+def test_only_rows_a_predecessor_may_have_seen_ask_the_tracker(
+    database_url: str,
+) -> None:
+    """Rows pending when the worker took the lease, and retried rows, may have
+    reached Rasa: the handler must check. Rows stored later need not."""
+    zalo_store.insert_inbox([row("m:before")])
+
+    async def main() -> dict:
+        seen: dict = {}
+        failures = {"m:retried": 1}
+
+        async def handle(r: InboxRow) -> None:
+            key = json.loads(r.payload or "{}").get("key")
+            seen.setdefault(key, []).append(r.maybe_handled)
+            if failures.get(key):
+                failures[key] -= 1
+                raise RuntimeError("Rasa is down")
+
+        async def no_wait(_: float) -> None:
+            await asyncio.sleep(0)
+
+        worker = InboxWorker(handle, poll_seconds=0.05, sleep=no_wait)
+        worker.start()
+        for _ in range(100):
+            if "m:before" in seen:
+                break
+            await asyncio.sleep(0.05)
+        zalo_store.insert_inbox(
+            [
+                {**row("m:after"), "payload": '{"key": "m:after"}'},
+                {**row("m:retried", user="u2"), "payload": '{"key": "m:retried"}'},
+            ]
+        )
+        worker.wake()
+        for _ in range(100):
+            if not zalo_store.inbox_counts().get("pending"):
+                break
+            await asyncio.sleep(0.05)
+        await worker.stop()
+        return seen
+
+    seen = asyncio.run(main())
+    assert seen == {
+        None: [True],  # m:before (payload without a key): pending at the start
+        "m:after": [False],
+        "m:retried": [False, True],  # the failed attempt may have reached Rasa
+    }

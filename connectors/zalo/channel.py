@@ -415,7 +415,9 @@ class ZaloInput(InputChannel):
             return
         message_id = env.msg_id or f"zalo:{row.oa_id}:{env.dedupe_key}"
         await self.control.ready()
-        if await self.control.already_handled(row.sender_id, message_id):
+        if row.maybe_handled and await self.control.already_handled(
+            row.sender_id, message_id
+        ):
             return  # handled before a crash, not yet marked: do not answer twice
         assert self._on_new_message is not None and self.client is not None
         await self._on_new_message(
