@@ -21,8 +21,10 @@ signed text events at the given concurrency. Printed per database:
     ack p50/p99 (ms) at 1 and 50 concurrent requests, acks/s, server CPU per
     event; reply latency (signed event posted -> reply at Zalo) of the row's
     messages, which queue behind the backlog and each other (the server does
-    one turn per ``--turn-ms``); and the end-to-end reply latency of single
-    messages on an idle server.
+    one turn per ``--turn-ms``); the server's longest event-loop stall and how
+    many turns were forced through a flood (connectors/zalo/priority.py)
+    during the row's acks; and the end-to-end reply latency of single messages
+    on an idle server.
 """
 
 from __future__ import annotations
@@ -101,6 +103,23 @@ class SimulatedRasa:
         return None
 
 
+class LoopLag:
+    """The longest stall of the event loop (a 1 ms timer firing late)."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+
+    async def run(self) -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(0.001)
+            self.worst = max(self.worst, time.perf_counter() - began - 0.001)
+
+    def take(self) -> float:
+        worst, self.worst = self.worst, 0.0
+        return worst
+
+
 async def serve_channel(port: int, turn_ms: float) -> None:
     """The server side (``--serve``): the channel, its worker, simulated Rasa."""
     from connectors.zalo.channel import ZaloInput
@@ -113,10 +132,26 @@ async def serve_channel(port: int, turn_ms: float) -> None:
         channel.worker_enabled = False
     app = sanic_server.new_app("bench")
     app.blueprint(channel.blueprint(rasa.on_new_message), url_prefix="/webhooks/zalo")
+    lags = LoopLag()
+
+    @app.get("/bench/stats")
+    async def stats(_request):  # type: ignore[no-untyped-def]
+        """Since the last call: the longest event-loop stall, forced turns."""
+        from sanic import response
+
+        priority = channel.priority
+        answer = {
+            "max_lag_ms": lags.take() * 1000,
+            "forced_turns": priority.forced_turns if priority else 0,
+        }
+        return response.json(answer)
+
     sanic_server.free_port = lambda: port
     async with sanic_server.serve(app):
+        monitor = asyncio.create_task(lags.run())
         print("ready", flush=True)
         await asyncio.Event().wait()
+        monitor.cancel()
 
 
 def fake_zalo_process(oa_count: int) -> Tuple[subprocess.Popen, str, List[str]]:
@@ -216,7 +251,9 @@ async def measure_row(
     ignored: Dict[str, float] = {}
     async with aiohttp.ClientSession() as session:
         await post_all(session, webhook, backlog, 10, ignored)  # Rasa is busy now
+        before = await server_stats(session, webhook)
         acks, wall = await post_all(session, webhook, work, concurrency, started)
+        after = await server_stats(session, webhook)
     wait = 0 if os.environ.get("ZALO_BENCH_ACK_ONLY") else 60 + count * turn_ms / 250
     replies = await replies_of(fake_url, started, wait)
     await replies_of(fake_url, ignored, wait)  # the backlog drained too
@@ -229,7 +266,18 @@ async def measure_row(
         "reply_p99": percentile(latencies, 0.99) * 1000,
         "rate": count / wall,
         "replied": len(latencies),
+        "max_lag": after["max_lag_ms"],
+        "forced": after["forced_turns"] - before["forced_turns"],
     }
+
+
+async def server_stats(
+    session: aiohttp.ClientSession, webhook: str
+) -> Dict[str, float]:
+    url = webhook.replace(WEBHOOK, "/bench/stats")
+    async with session.get(url) as response:
+        answer: Dict[str, float] = await response.json()
+    return answer
 
 
 async def measure_idle_replies(
@@ -368,15 +416,17 @@ async def run(database: str, base_url: str, requests: int, turn_ms: float) -> No
     )
     print(
         "| concurrency | ack p50 ms | ack p99 ms | ack max ms | acks/s "
-        "| reply p50 ms | reply p99 ms | replied | server CPU ms/event |"
+        "| reply p50 ms | reply p99 ms | replied | server CPU ms/event "
+        "| loop stall max ms | turns forced |"
     )
-    print("|" + "|".join("---" for _ in range(9)) + "|")
+    print("|" + "|".join("---" for _ in range(11)) + "|")
     for concurrency, r in rows:
         print(
             f"| {concurrency} | {r['ack_p50']:.1f} | {r['ack_p99']:.1f} "
             f"| {r['ack_max']:.1f} | {r['rate']:.0f} "
             f"| {r['reply_p50']:.0f} | {r['reply_p99']:.0f} "
-            f"| {r['replied']:.0f}/{requests} | {r['cpu_ms']:.2f} |"
+            f"| {r['replied']:.0f}/{requests} | {r['cpu_ms']:.2f} "
+            f"| {r['max_lag']:.0f} | {r['forced']:.0f} |"
         )
     print(
         f"End-to-end reply latency, one message at a time on an idle server: "

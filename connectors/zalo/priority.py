@@ -87,15 +87,25 @@ class AckPriority:
             # the previous turn held the loop must count before we decide
             await self.sleep(self.poll)
             forced = False
-            while not (self.is_quiet() and self.running < self.parallel):
+            while True:
                 now = self.clock()
+                quiet_in = self.quiet_seconds - (now - self.last_activity)
+                busy = self.in_flight > 0 or self.running >= self.parallel
+                if not busy and quiet_in <= 0:
+                    break
                 if self.deferred_since is None:
                     self.deferred_since = now
                 limit = self.max_defer if self.share is None else self.share
-                if now - self.deferred_since >= limit and not self.running:
+                left = limit - (now - self.deferred_since)
+                if left <= 0 and not self.running:
                     forced = True
                     break
-                await self.sleep(self.poll)
+                # sleep until something can have changed, not in a tight poll:
+                # the end of the quiet window, else a window's length
+                step = self.quiet_seconds if busy else quiet_in
+                if left > 0:
+                    step = min(step, left)
+                await self.sleep(max(step, self.poll))
             self.running += 1
             if forced:  # a flood: one whole turn at a time, acks in between
                 self.forced_turns += 1
