@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence
@@ -161,20 +160,33 @@ def channel_engine(url: str | None = None) -> Engine:
     return _pooled_engine(url or database_url())
 
 
-@functools.cache
+_ENGINES: Dict[str, Engine] = {}
+
+
 def _pooled_engine(url: str) -> Engine:
+    if url in _ENGINES:
+        return _ENGINES[url]
     if not url.startswith("sqlite"):
-        return engine(url)
-    pooled = create_engine(
-        url,
-        future=True,
-        connect_args={"check_same_thread": False},
-        poolclass=QueuePool,
-        pool_size=4,
-        max_overflow=4,
-    )
-    event.listen(pooled, "connect", _sqlite_pragmas)
+        pooled = engine(url)
+    else:
+        pooled = create_engine(
+            url,
+            future=True,
+            connect_args={"check_same_thread": False},
+            poolclass=QueuePool,
+            pool_size=4,
+            max_overflow=4,
+        )
+        event.listen(pooled, "connect", _sqlite_pragmas)
+    _ENGINES[url] = pooled
     return pooled
+
+
+def dispose_channel_engines() -> None:
+    """Close the channel's pooled connections (tests: one database each)."""
+    for pooled in _ENGINES.values():
+        pooled.dispose()
+    _ENGINES.clear()
 
 
 def _bind(bind: Engine | None) -> Engine:

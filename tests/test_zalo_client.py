@@ -26,10 +26,13 @@ from connectors.zalo.client import (
 from connectors.zalo.config import OAConfig, Registry, dump_oas
 from services import outbound, zalo_store
 from services.zalo_store import TokenRecord, fingerprint, utcnow
-from tests.fakes.zalo_harness import make_oas
+from tests.fakes.zalo_harness import (  # noqa: F401  (fixture)
+    channel_engines_closed,
+    make_oas,
+)
 from tests.fakes.zalo_openapi import FakeZalo
 
-pytestmark = pytest.mark.usefixtures("crypto_keys")
+pytestmark = pytest.mark.usefixtures("crypto_keys", "channel_engines_closed")
 
 USER = "2468458835296117922"
 ROOT = Path(__file__).resolve().parent.parent

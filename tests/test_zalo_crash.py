@@ -22,10 +22,18 @@ from sqlalchemy import select
 from connectors.zalo.config import dump_oas
 from services import crypto, zalo_store
 from tests.fakes.sanic_server import free_port
-from tests.fakes.zalo_harness import WEBHOOK, make_oas, sign, user_event
+from tests.fakes.zalo_harness import (  # noqa: F401  (fixture)
+    WEBHOOK,
+    channel_engines_closed,
+    make_oas,
+    sign,
+    user_event,
+)
 from tests.fakes.zalo_openapi import FakeZalo
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.usefixtures("channel_engines_closed")
 
 
 def start_child(port: int, record: Path, delay: float, env: dict) -> subprocess.Popen:

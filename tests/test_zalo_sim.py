@@ -9,10 +9,14 @@ import pytest
 
 from connectors.zalo import sim
 from connectors.zalo.config import OAConfig
-from tests.fakes.zalo_harness import Harness, harness
+from tests.fakes.zalo_harness import (  # noqa: F401  (fixture)
+    Harness,
+    channel_engines_closed,
+    harness,
+)
 from tests.fakes.zalo_openapi import Recorded
 
-pytestmark = pytest.mark.usefixtures("crypto_keys")
+pytestmark = pytest.mark.usefixtures("crypto_keys", "channel_engines_closed")
 
 
 def citizen(oa: OAConfig, webhook: str = "http://unused") -> sim.Citizen:

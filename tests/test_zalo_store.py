@@ -15,8 +15,9 @@ from sqlalchemy import select
 from connectors.zalo.inbox import InboxWorker
 from services import crypto, zalo_store
 from services.zalo_store import InboxRow, TokenRecord, WorkerLease, utcnow
+from tests.fakes.zalo_harness import channel_engines_closed  # noqa: F401
 
-pytestmark = pytest.mark.usefixtures("crypto_keys")
+pytestmark = pytest.mark.usefixtures("crypto_keys", "channel_engines_closed")
 
 
 def row(key: str, user: str = "u1", kind: str = "message") -> dict:
