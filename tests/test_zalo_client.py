@@ -81,17 +81,17 @@ def test_buttons_map_to_zalo_types() -> None:
         "type": "oa.query.hide",
         "payload": "/ask_temporary_residence",
     }
-    assert zalo_button({"title": "Có", "payload": "có"})["type"] == "oa.query.show"
+    show = zalo_button({"title": "Có", "payload": "có"})
+    assert show is not None and show["type"] == "oa.query.show"
     assert zalo_button({"title": "Web", "url": "https://dichvucong.gov.vn"}) == {
         "title": "Web",
         "type": "oa.open.url",
         "payload": {"url": "https://dichvucong.gov.vn"},
     }
-    assert zalo_button({"title": "Gọi 113", "payload": "tel:113"})["payload"] == {
-        "phone_code": "113"
-    }
+    call = zalo_button({"title": "Gọi 113", "payload": "tel:113"})
+    assert call is not None and call["payload"] == {"phone_code": "113"}
     long_title = zalo_button({"title": "x" * 50, "payload": "/a"})
-    assert len(long_title["title"]) == 35
+    assert long_title is not None and len(long_title["title"]) == 35
     assert zalo_button({"title": "", "payload": "/a"}) is None
     assert zalo_button({"title": "t", "payload": "/a" * 600}) is None
 

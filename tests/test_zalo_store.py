@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import List
+from typing import Awaitable, Callable, List
 
 import pytest
 from sqlalchemy import select
@@ -149,7 +149,7 @@ def test_one_worker_per_database_and_takeover(database_url: str) -> None:
     async def main() -> None:
         handled: List[str] = []
 
-        async def handler(name: str) -> object:
+        async def handler(name: str) -> Callable[[InboxRow], Awaitable[None]]:
             async def handle(r: InboxRow) -> None:
                 handled.append(name)
 
