@@ -6,7 +6,10 @@ officer console and the tests share it.
 - ``zalo_inbox``: every verified webhook event worth keeping, written before the
   webhook answers 200, so a crash after the ack loses nothing. Unique on
   ``(oa_id, dedupe_key)``: Zalo's retries and replays are dropped by the
-  database. The payload (the citizen's words) is cleared once processed.
+  database. The payload (the citizen's words) is encrypted at rest with
+  ``services/crypto`` (context ``zalo_inbox.payload``, the key's id in
+  ``key_id``, as for tips), decrypted when the worker reads it, and cleared once
+  processed.
 - ``zalo_tokens``: the rotated OA tokens. Zalo refresh tokens are single use: the
   new pair is written in one transaction before it is used.
 - ``zalo_outbox``: every send to Zalo, sent or failed. Failures (closed 7-day
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence
@@ -41,6 +43,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
+from services import crypto
 from services.db import Base, _sqlite_pragmas, database_url, engine
 
 PENDING = "pending"
@@ -52,6 +55,8 @@ KIND_MESSAGE = "message"  # goes to Rasa
 KIND_ECHO = "echo"  # a message the OA sent: ours, or an officer's (pauses the bot)
 KIND_RECORD = "record"  # kept for the record only (unfollow)
 
+PAYLOAD_CONTEXT = "zalo_inbox.payload"
+
 
 def utcnow() -> dt.datetime:
     """Naive UTC: the same on SQLite and PostgreSQL."""
@@ -60,6 +65,7 @@ def utcnow() -> dt.datetime:
 
 class ZaloInbox(Base):
     __tablename__ = "zalo_inbox"
+    __encrypted__ = ("payload",)  # crypto.rotate() re-encrypts pending rows
     __table_args__ = (
         UniqueConstraint("oa_id", "dedupe_key", name="uq_zalo_inbox_oa_id_dedupe_key"),
         Index("ix_zalo_inbox_status_id", "status", "id"),
@@ -71,7 +77,8 @@ class ZaloInbox(Base):
     event_name = Column(String(64), nullable=False)
     user_id = Column(String(64), nullable=False)
     kind = Column(String(16), nullable=False)
-    payload = Column(Text, nullable=True)
+    payload = Column(Text, nullable=True)  # encrypted (crypto token)
+    key_id = Column(String(32), nullable=True)  # None: no payload
     status = Column(String(16), nullable=False, default=PENDING)
     attempts = Column(Integer, nullable=False, default=0)
     received_at = Column(DateTime, nullable=False)
@@ -118,6 +125,11 @@ class InboxRow:
     payload: str | None
     attempts: int
     received_at: dt.datetime
+    # why the row cannot be processed (its payload does not decrypt)
+    unreadable: str | None = None
+    # False when no earlier attempt can have reached Rasa (set by the worker):
+    # the handler may skip asking the tracker whether it was handled already
+    maybe_handled: bool = True
 
     @property
     def sender_id(self) -> str:
@@ -148,20 +160,33 @@ def channel_engine(url: str | None = None) -> Engine:
     return _pooled_engine(url or database_url())
 
 
-@functools.cache
+_ENGINES: Dict[str, Engine] = {}
+
+
 def _pooled_engine(url: str) -> Engine:
+    if url in _ENGINES:
+        return _ENGINES[url]
     if not url.startswith("sqlite"):
-        return engine(url)
-    pooled = create_engine(
-        url,
-        future=True,
-        connect_args={"check_same_thread": False},
-        poolclass=QueuePool,
-        pool_size=4,
-        max_overflow=4,
-    )
-    event.listen(pooled, "connect", _sqlite_pragmas)
+        pooled = engine(url)
+    else:
+        pooled = create_engine(
+            url,
+            future=True,
+            connect_args={"check_same_thread": False},
+            poolclass=QueuePool,
+            pool_size=4,
+            max_overflow=4,
+        )
+        event.listen(pooled, "connect", _sqlite_pragmas)
+    _ENGINES[url] = pooled
     return pooled
+
+
+def dispose_channel_engines() -> None:
+    """Close the channel's pooled connections (tests: one database each)."""
+    for pooled in _ENGINES.values():
+        pooled.dispose()
+    _ENGINES.clear()
 
 
 def _bind(bind: Engine | None) -> Engine:
@@ -215,7 +240,7 @@ def apply_batch(
     with bind.begin() as connection:
         if inserts:
             values = [
-                {**row, "status": PENDING, "attempts": 0, "received_at": now}
+                {**_sealed(row), "status": PENDING, "attempts": 0, "received_at": now}
                 for row in inserts
             ]
             connection.execute(_insert_ignoring_duplicates(bind), values)
@@ -228,6 +253,7 @@ def apply_batch(
                     status=finish.status,
                     processed_at=now,
                     payload=None,
+                    key_id=None,
                     error=(finish.error or None) and finish.error[:200],
                 )
             )
@@ -248,6 +274,39 @@ def apply_batch(
                     for send in sends
                 ],
             )
+
+
+def _sealed(row: Dict[str, Any]) -> Dict[str, Any]:
+    """The row with its payload encrypted (the citizen's words never hit the
+    disk in clear) and the sealing key's id beside it."""
+    payload = row.get("payload")
+    if payload is None:
+        return {**row, "key_id": None}
+    token = crypto.encrypt(payload, PAYLOAD_CONTEXT)
+    return {**row, "payload": token, "key_id": crypto.key_id(token)}
+
+
+def _opened(row: Any) -> InboxRow:
+    """A stored row with its payload in clear (rows stored before encryption,
+    with no key id, are read as they are). A payload that does not decrypt
+    (its key was removed) makes the row unreadable, not the whole batch."""
+    payload, unreadable = row.payload, None
+    if payload is not None and row.key_id is not None:
+        try:
+            payload = crypto.decrypt(payload, PAYLOAD_CONTEXT)
+        except crypto.CryptoError:
+            payload, unreadable = None, f"payload does not decrypt (key {row.key_id})"
+    return InboxRow(
+        id=row.id,
+        oa_id=row.oa_id,
+        event_name=row.event_name,
+        user_id=row.user_id,
+        kind=row.kind,
+        payload=payload,
+        attempts=row.attempts,
+        received_at=row.received_at,
+        unreadable=unreadable,
+    )
 
 
 def _insert_ignoring_duplicates(bind: Engine) -> Any:
@@ -277,19 +336,16 @@ def pending_rows(
         .limit(limit)
     )
     with _bind(bind).connect() as connection:
-        return [
-            InboxRow(
-                id=row.id,
-                oa_id=row.oa_id,
-                event_name=row.event_name,
-                user_id=row.user_id,
-                kind=row.kind,
-                payload=row.payload,
-                attempts=row.attempts,
-                received_at=row.received_at,
-            )
-            for row in connection.execute(query)
-        ]
+        return [_opened(row) for row in connection.execute(query)]
+
+
+def max_inbox_id(bind: Engine | None = None) -> int:
+    """The highest row id so far (0 for an empty inbox)."""
+    from sqlalchemy import func
+
+    table = ZaloInbox.__table__
+    with _bind(bind).connect() as connection:
+        return int(connection.execute(select(func.max(table.c.id))).scalar() or 0)
 
 
 def finish_row(
@@ -381,6 +437,91 @@ def save_tokens(oa_id: str, record: TokenRecord, bind: Engine | None = None) -> 
         ).rowcount
         if not changed:
             connection.execute(table.insert().values(oa_id=oa_id, **values))
+
+
+# PostgreSQL: a transaction-scoped advisory lock (gone at commit, rollback or a
+# dead session, and safe with pooled connections), keyed by schema and OA
+TOKEN_LOCK_SQL = (
+    "SELECT pg_try_advisory_xact_lock("
+    "hashtext('zalo_token:' || current_schema() || ':' || :oa_id))"
+)
+
+
+class TokenLock:
+    """One OA's token refresh, single-flight across processes.
+
+    Zalo refresh tokens are single use: if the Rasa server and the officer
+    console both refreshed with the same one, the second would be refused and
+    the OA lost. Whoever holds this lock re-reads the stored pair first and
+    refreshes only if nobody did meanwhile. PostgreSQL: an advisory lock inside
+    an open transaction. SQLite: an exclusive file lock next to the database
+    file (not ``BEGIN IMMEDIATE``: that would hold SQLite's only write lock
+    during the HTTP call to Zalo, and every webhook's inbox insert would wait).
+    Both die with the process that holds them.
+    """
+
+    def __init__(self, oa_id: str, bind: Engine | None = None) -> None:
+        self.oa_id = oa_id
+        self.bind = _bind(bind)
+        self._connection: Any = None
+        self._transaction: Any = None
+        self._file: Any = None
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free (never waits)."""
+        if self.bind.dialect.name == "postgresql":
+            return self._try_postgres()
+        return self._try_file()
+
+    def _try_postgres(self) -> bool:
+        from sqlalchemy import text
+
+        connection = self.bind.connect()
+        transaction = connection.begin()
+        try:
+            held = connection.execute(
+                text(TOKEN_LOCK_SQL), {"oa_id": self.oa_id}
+            ).scalar()
+        except Exception:
+            transaction.rollback()
+            connection.close()
+            raise
+        if not held:
+            transaction.rollback()
+            connection.close()
+            return False
+        self._connection, self._transaction = connection, transaction
+        return True
+
+    def _try_file(self) -> bool:
+        import fcntl
+        import re
+
+        database = self.bind.url.database
+        if not database or database == ":memory:":
+            return True  # a private database: no other process shares it
+        safe = re.sub(r"[^0-9A-Za-z_-]", "_", self.oa_id)
+        handle = open(f"{database}.zalo-token-{safe}.lock", "a+")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._transaction is not None:
+            with contextlib.suppress(Exception):
+                self._transaction.rollback()  # ends the transaction: the lock goes
+            self._transaction = None
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+        if self._file is not None:
+            self._file.close()  # closing the descriptor drops the flock
+            self._file = None
 
 
 # ---- outbox ---------------------------------------------------------------------
@@ -495,7 +636,11 @@ class WorkerLease:
     def release(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(Exception):
-                self._connection.close()  # ends the session: the lock goes too
+                # a pooled connection would keep the session (and the lock)
+                # alive: discard it, so the session really ends
+                self._connection.invalidate()
+            with contextlib.suppress(Exception):
+                self._connection.close()
             self._connection = None
         if self._file is not None:
             self._file.close()

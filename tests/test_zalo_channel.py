@@ -15,12 +15,15 @@ import pytest
 from services import zalo_store
 from tests.fakes.zalo_harness import (
     Harness,
+    channel_engines_closed,  # noqa: F401  (fixture)
     echo_event,
     harness,
     now_ms,
     sign,
     user_event,
 )
+
+pytestmark = pytest.mark.usefixtures("crypto_keys", "channel_engines_closed")
 
 USER = "2468458835296117922"
 

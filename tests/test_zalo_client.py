@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import os
+import sys
 import unicodedata
+from pathlib import Path
 from typing import Any, Awaitable, Callable, List
 
 import pytest
@@ -13,18 +17,25 @@ import pytest
 from connectors.zalo.channel import ZaloInput, ZaloOutput
 from connectors.zalo.client import (
     MAX_TEXT_CHARS,
+    DbTokenStore,
     ZaloClient,
     ZaloError,
     split_text,
     zalo_button,
 )
-from connectors.zalo.config import OAConfig, Registry
+from connectors.zalo.config import OAConfig, Registry, dump_oas
 from services import outbound, zalo_store
 from services.zalo_store import TokenRecord, fingerprint, utcnow
-from tests.fakes.zalo_harness import make_oas
+from tests.fakes.zalo_harness import (  # noqa: F401  (fixture)
+    channel_engines_closed,
+    make_oas,
+)
 from tests.fakes.zalo_openapi import FakeZalo
 
+pytestmark = pytest.mark.usefixtures("crypto_keys", "channel_engines_closed")
+
 USER = "2468458835296117922"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # ---- text and buttons (no network) ------------------------------------------------
@@ -70,17 +81,17 @@ def test_buttons_map_to_zalo_types() -> None:
         "type": "oa.query.hide",
         "payload": "/ask_temporary_residence",
     }
-    assert zalo_button({"title": "Có", "payload": "có"})["type"] == "oa.query.show"
+    show = zalo_button({"title": "Có", "payload": "có"})
+    assert show is not None and show["type"] == "oa.query.show"
     assert zalo_button({"title": "Web", "url": "https://dichvucong.gov.vn"}) == {
         "title": "Web",
         "type": "oa.open.url",
         "payload": {"url": "https://dichvucong.gov.vn"},
     }
-    assert zalo_button({"title": "Gọi 113", "payload": "tel:113"})["payload"] == {
-        "phone_code": "113"
-    }
+    call = zalo_button({"title": "Gọi 113", "payload": "tel:113"})
+    assert call is not None and call["payload"] == {"phone_code": "113"}
     long_title = zalo_button({"title": "x" * 50, "payload": "/a"})
-    assert len(long_title["title"]) == 35
+    assert long_title is not None and len(long_title["title"]) == 35
     assert zalo_button({"title": "", "payload": "/a"}) is None
     assert zalo_button({"title": "t", "payload": "/a" * 600}) is None
 
@@ -144,6 +155,97 @@ def test_exactly_one_refresh_under_20_concurrent_sends(database_url: str) -> Non
         assert refreshes[1].form["refresh_token"] == stored.refresh_token
         assert refreshes[0].headers["secret_key"] == oa.app_secret
         assert refreshes[0].form["grant_type"] == "refresh_token"
+
+    with_fake(test)
+
+
+def test_two_clients_on_their_own_engines_refresh_once(database_url: str) -> None:
+    """Two clients that share nothing but the database (as two processes do)."""
+    from services.db import make_engine
+
+    async def test(fake: FakeZalo, oas: List[OAConfig], client: ZaloClient) -> None:
+        oa = oas[0]
+        engines = [make_engine(database_url) for _ in range(2)]
+        clients = [
+            ZaloClient(client.registry, token_store=DbTokenStore(bind))
+            for bind in engines
+        ]
+        fake.expire_tokens()
+        fake.refresh_delay = 0.3  # both see the expired token before either saves
+        try:
+            results = await asyncio.gather(
+                *(
+                    c.send_text(oa.oa_id, f"{USER}{n}", f"tin {n}")
+                    for c in clients
+                    for n in range(10)
+                )
+            )
+        finally:
+            for c in clients:
+                await c.close()
+            for bind in engines:
+                bind.dispose()
+        assert all(r.ok for [r] in results)
+        assert fake.refresh_calls == 1  # the second client used the rotated pair
+        stored = zalo_store.load_tokens(oa.oa_id)
+        assert stored is not None and stored.access_token in fake.valid_access
+        assert stored.refresh_token in fake.valid_refresh
+        delivered = [
+            m
+            for m in fake.messages()
+            if m.headers["access_token"] in (fake.valid_access)
+        ]
+        assert len(delivered) == 20
+
+    with_fake(test)
+
+
+def test_two_processes_refresh_once(database_url: str, tmp_path: Path) -> None:
+    """The Rasa server and the officer console, as two real processes, hit the
+    expired token at once: one refresh, every send delivered."""
+
+    async def test(fake: FakeZalo, oas: List[OAConfig], client: ZaloClient) -> None:
+        oa = oas[0]
+        oas_file = tmp_path / "oas.yml"
+        oas_file.write_text(dump_oas([oa]), encoding="utf-8")
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.fakes.zalo_token_child",
+            USER,
+            "10",
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "PYTHONPATH": str(ROOT),
+                "ZALO_OAS_FILE": str(oas_file),
+                "ZALO_OPENAPI_BASE": fake.base,
+                "ZALO_OAUTH_BASE": fake.base,
+            },
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            assert (await child.stdout.readline()).strip() == b"ready"
+            fake.expire_tokens()
+            fake.refresh_delay = 0.5
+            child.stdin.write(b"go\n")
+            await child.stdin.drain()
+            mine = await asyncio.gather(
+                *(client.send_text(oa.oa_id, USER, f"bot {n}") for n in range(10))
+            )
+            theirs = json.loads(await child.stdout.readline())
+        finally:
+            if child.returncode is None:
+                child.kill()
+            await child.wait()
+        assert all(r.ok for [r] in mine) and theirs == [True] * 10
+        assert fake.refresh_calls == 1
+        refresh = [r for r in fake.requests if r.path == "/v4/oa/access_token"]
+        assert [r.form["refresh_token"] for r in refresh] == [oa.refresh_token]
+        stored = zalo_store.load_tokens(oa.oa_id)
+        assert stored is not None and stored.refresh_token in fake.valid_refresh
 
     with_fake(test)
 

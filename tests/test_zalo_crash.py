@@ -1,9 +1,11 @@
 """Kill -9 between the ack and the processing: after a restart every accepted
-message is handled exactly once, each user's in order (SQLite and PostgreSQL)."""
+message is handled exactly once, each user's in order (SQLite and PostgreSQL);
+what the crash left pending is encrypted at rest."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import signal
 import sqlite3
@@ -14,14 +16,24 @@ from pathlib import Path
 from typing import List
 
 import aiohttp
+import pytest
+from sqlalchemy import select
 
 from connectors.zalo.config import dump_oas
-from services import zalo_store
+from services import crypto, zalo_store
 from tests.fakes.sanic_server import free_port
-from tests.fakes.zalo_harness import WEBHOOK, make_oas, sign, user_event
+from tests.fakes.zalo_harness import (  # noqa: F401  (fixture)
+    WEBHOOK,
+    channel_engines_closed,
+    make_oas,
+    sign,
+    user_event,
+)
 from tests.fakes.zalo_openapi import FakeZalo
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.usefixtures("channel_engines_closed")
 
 
 def start_child(port: int, record: Path, delay: float, env: dict) -> subprocess.Popen:
@@ -64,9 +76,25 @@ def wait_for(predicate, seconds: float = 30.0) -> None:  # type: ignore[no-untyp
     raise AssertionError("condition not reached in time")
 
 
+def stored_pending() -> List[tuple]:
+    """(payload, key_id) of the pending rows, as the database holds them."""
+    table = zalo_store.ZaloInbox.__table__
+    query = select(table.c.payload, table.c.key_id).where(
+        table.c.status == zalo_store.PENDING
+    )
+    with zalo_store.channel_engine().connect() as connection:
+        return [tuple(row) for row in connection.execute(query)]
+
+
 def test_kill_9_after_ack_then_restart_handles_each_message_once(
-    database_url: str, tmp_path: Path
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    crypto_keys: Path,  # keys reset afterwards
 ) -> None:
+    key = "kcrash:" + base64.urlsafe_b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("TIP_KEYS", key)  # the same key for both children
+    crypto.reset()
     oa = make_oas(FakeZalo(), 1)[0]
     oas_file = tmp_path / "oas.yml"
     oas_file.write_text(dump_oas([oa]), encoding="utf-8")
@@ -110,6 +138,11 @@ def test_kill_9_after_ack_then_restart_handles_each_message_once(
     before = len(handled(record))
     pending = zalo_store.inbox_counts().get("pending", 0)
     assert before < len(sent) and pending > 0  # the crash left work undone
+    left = stored_pending()
+    assert len(left) == pending
+    for payload, key_id in left:  # the citizens' words wait encrypted
+        assert key_id == "kcrash" and crypto.key_id(payload) == "kcrash"
+        assert "800000000000000000" not in payload and "Xin" not in payload
 
     child = start_child(port, record, 0.01, env)
     try:

@@ -19,7 +19,15 @@ from hypothesis import strategies as st
 
 from connectors.zalo.client import dumps
 from services import zalo_store
-from tests.fakes.zalo_harness import Harness, harness, sign, user_event
+from tests.fakes.zalo_harness import (  # noqa: F401  (fixture)
+    Harness,
+    channel_engines_closed,
+    harness,
+    sign,
+    user_event,
+)
+
+pytestmark = pytest.mark.usefixtures("crypto_keys", "channel_engines_closed")
 
 EVENT_NAMES = [
     "user_send_text",

@@ -23,8 +23,15 @@ from connectors.zalo.channel import AgentControl, ZaloInput
 from connectors.zalo.config import Registry, dump_oas
 from services.zalo_store import InboxRow
 from tests.fakes.sanic_server import new_app, serve
-from tests.fakes.zalo_harness import make_oas, sign, user_event
+from tests.fakes.zalo_harness import (  # noqa: F401  (fixture)
+    channel_engines_closed,
+    make_oas,
+    sign,
+    user_event,
+)
 from tests.fakes.zalo_openapi import FakeZalo
+
+pytestmark = pytest.mark.usefixtures("crypto_keys", "channel_engines_closed")
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = "2468458835296117922"

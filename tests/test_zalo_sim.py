@@ -9,8 +9,14 @@ import pytest
 
 from connectors.zalo import sim
 from connectors.zalo.config import OAConfig
-from tests.fakes.zalo_harness import Harness, harness
+from tests.fakes.zalo_harness import (  # noqa: F401  (fixture)
+    Harness,
+    channel_engines_closed,
+    harness,
+)
 from tests.fakes.zalo_openapi import Recorded
+
+pytestmark = pytest.mark.usefixtures("crypto_keys", "channel_engines_closed")
 
 
 def citizen(oa: OAConfig, webhook: str = "http://unused") -> sim.Citizen:
@@ -35,7 +41,8 @@ def test_lines_become_events() -> None:
     info = c.parse("/info Nguyễn Văn A 0912345678")
     assert info is not None
     assert info["info"] == {"name": "Nguyễn Văn A", "phone": "0912345678"}
-    assert c.parse("/image https://x.invalid/a.jpg")["event_name"] == "user_send_image"
+    image = c.parse("/image https://x.invalid/a.jpg")
+    assert image is not None and image["event_name"] == "user_send_image"
 
 
 def test_buttons_are_shown_and_tapped(capsys: pytest.CaptureFixture[str]) -> None:

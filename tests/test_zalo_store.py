@@ -1,14 +1,23 @@
 """The Zalo channel's storage (SQLite and PostgreSQL): inbox dedupe and order,
-payloads dropped once processed, token rows, one worker per database."""
+payloads encrypted at rest and dropped once processed, token rows, one worker
+per database."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import List
+import json
+from pathlib import Path
+from typing import Awaitable, Callable, List
+
+import pytest
+from sqlalchemy import select
 
 from connectors.zalo.inbox import InboxWorker
-from services import zalo_store
+from services import crypto, zalo_store
 from services.zalo_store import InboxRow, TokenRecord, WorkerLease, utcnow
+from tests.fakes.zalo_harness import channel_engines_closed  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("crypto_keys", "channel_engines_closed")
 
 
 def row(key: str, user: str = "u1", kind: str = "message") -> dict:
@@ -38,13 +47,82 @@ def test_inbox_dedupes_and_keeps_order(database_url: str) -> None:
     assert zalo_store.record_attempt(pending[1].id, "Boom") == 2
     zalo_store.finish_row(pending[1].id, zalo_store.FAILED, "Boom")
     assert zalo_store.inbox_counts() == {"done": 1, "failed": 1, "pending": 1}
-    from sqlalchemy import select
+    stored = stored_rows()
+    assert stored[pending[0].id] == (None, None)  # processed: no citizen text left
+    assert stored[pending[1].id] == (None, None)
+    [left] = zalo_store.pending_rows()
+    assert left.payload == '{"text": "bí mật"}'  # the worker reads it in clear
 
+
+def stored_rows() -> dict:
+    """id -> (payload, key_id) as the database holds them."""
     table = zalo_store.ZaloInbox.__table__
     with zalo_store.channel_engine().connect() as connection:
-        payloads = dict(connection.execute(select(table.c.id, table.c.payload)).all())
-    assert payloads[pending[0].id] is None and payloads[pending[1].id] is None
-    assert payloads[pending[2].id] == '{"text": "bí mật"}'
+        query = select(table.c.id, table.c.payload, table.c.key_id)
+        return {r.id: (r.payload, r.key_id) for r in connection.execute(query)}
+
+
+SECRET = "Tôi báo tin: nhà số 12 ngõ Trạm có người buôn ma túy, số 0912345678"
+
+
+def test_pending_payload_is_encrypted_at_rest(database_url: str) -> None:
+    event = json.dumps({"message": {"text": SECRET}}, ensure_ascii=False)
+    zalo_store.insert_inbox([{**row("m:secret"), "payload": event}])
+    [(payload, key_id)] = stored_rows().values()
+    assert crypto.is_token(payload) and key_id == crypto.keyring().current
+    assert SECRET not in payload and "0912345678" not in payload
+    if database_url.startswith("sqlite"):  # nor anywhere in the files on disk
+        database = Path(database_url.removeprefix("sqlite:///"))
+        files = [database, *database.parent.glob(database.name + "-*")]
+        on_disk = b"".join(f.read_bytes() for f in files if f.is_file())
+        assert b"0912345678" not in on_disk
+        assert SECRET.encode("utf-8") not in on_disk
+        assert event.encode("utf-8") not in on_disk
+    [pending] = zalo_store.pending_rows()
+    assert pending.payload == event and pending.unreadable is None
+    # bound to its place: the token does not open as another column's value
+    with pytest.raises(crypto.CryptoError):
+        crypto.decrypt(payload, "tips.what_text")
+
+
+def test_rotation_reseals_pending_payloads(database_url: str) -> None:
+    zalo_store.insert_inbox([row("m:1")])
+    [(_, old_key)] = stored_rows().values()
+    new_key = crypto.add_key()
+    assert crypto.rotate() == 1
+    [(payload, key_id)] = stored_rows().values()
+    assert (key_id, crypto.key_id(payload)) == (new_key, new_key) != (old_key,) * 2
+    assert zalo_store.pending_rows()[0].payload == '{"text": "bí mật"}'
+
+
+def test_undecryptable_row_is_failed_not_blocking(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zalo_store.insert_inbox([row("m:lost-key")])
+    monkeypatch.setenv("TIP_KEYS", "other:" + "A" * 43)  # the row's key is gone
+    crypto.reset()
+    zalo_store.insert_inbox([row("m:readable", user="u2")])
+    lost, readable = zalo_store.pending_rows()
+    assert lost.payload is None and "does not decrypt" in (lost.unreadable or "")
+    assert readable.payload == '{"text": "bí mật"}'
+
+    async def main() -> List[int]:
+        handled: List[int] = []
+
+        async def handle(r: InboxRow) -> None:
+            handled.append(r.id)
+
+        worker = InboxWorker(handle, poll_seconds=0.05)
+        worker.start()
+        for _ in range(100):
+            if not zalo_store.inbox_counts().get("pending"):
+                break
+            await asyncio.sleep(0.05)
+        await worker.stop()
+        return handled
+
+    assert asyncio.run(main()) == [readable.id]
+    assert zalo_store.inbox_counts() == {"done": 1, "failed": 1}
 
 
 def test_token_rows_are_replaced_whole(database_url: str) -> None:
@@ -71,7 +149,7 @@ def test_one_worker_per_database_and_takeover(database_url: str) -> None:
     async def main() -> None:
         handled: List[str] = []
 
-        async def handler(name: str) -> object:
+        async def handler(name: str) -> Callable[[InboxRow], Awaitable[None]]:
             async def handle(r: InboxRow) -> None:
                 handled.append(name)
 
@@ -124,3 +202,74 @@ def test_processed_rows_are_purged_after_a_week(database_url: str) -> None:
         )
     assert zalo_store.purge_processed() == 1
     assert zalo_store.inbox_counts() == {"done": 1, "pending": 1}
+
+
+def test_token_lock_is_one_holder_per_oa_across_engines(database_url: str) -> None:
+    from services.db import make_engine
+
+    engines = [make_engine(database_url) for _ in range(2)]
+    try:
+        first = zalo_store.TokenLock("oa1", engines[0])
+        second = zalo_store.TokenLock("oa1", engines[1])
+        other_oa = zalo_store.TokenLock("oa2", engines[1])
+        assert first.try_acquire()
+        assert not second.try_acquire()  # held elsewhere: refused, not waited
+        assert other_oa.try_acquire()  # OAs do not block each other
+        zalo_store.save_tokens("oa1", TokenRecord("a", "r", None, "seed"))
+        assert zalo_store.load_tokens("oa1") is not None  # writes go on meanwhile
+        first.release()
+        assert second.try_acquire()
+        second.release()
+        other_oa.release()
+    finally:
+        for bind in engines:
+            bind.dispose()
+
+
+def test_only_rows_a_predecessor_may_have_seen_ask_the_tracker(
+    database_url: str,
+) -> None:
+    """Rows pending when the worker took the lease, and retried rows, may have
+    reached Rasa: the handler must check. Rows stored later need not."""
+    zalo_store.insert_inbox([row("m:before")])
+
+    async def main() -> dict:
+        seen: dict = {}
+        failures = {"m:retried": 1}
+
+        async def handle(r: InboxRow) -> None:
+            key = json.loads(r.payload or "{}").get("key")
+            seen.setdefault(key, []).append(r.maybe_handled)
+            if failures.get(key):
+                failures[key] -= 1
+                raise RuntimeError("Rasa is down")
+
+        async def no_wait(_: float) -> None:
+            await asyncio.sleep(0)
+
+        worker = InboxWorker(handle, poll_seconds=0.05, sleep=no_wait)
+        worker.start()
+        for _ in range(100):
+            if "m:before" in seen:
+                break
+            await asyncio.sleep(0.05)
+        zalo_store.insert_inbox(
+            [
+                {**row("m:after"), "payload": '{"key": "m:after"}'},
+                {**row("m:retried", user="u2"), "payload": '{"key": "m:retried"}'},
+            ]
+        )
+        worker.wake()
+        for _ in range(100):
+            if not zalo_store.inbox_counts().get("pending"):
+                break
+            await asyncio.sleep(0.05)
+        await worker.stop()
+        return seen
+
+    seen = asyncio.run(main())
+    assert seen == {
+        None: [True],  # m:before (payload without a key): pending at the start
+        "m:after": [False],
+        "m:retried": [False, True],  # the failed attempt may have reached Rasa
+    }

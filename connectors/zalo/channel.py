@@ -17,7 +17,6 @@ conversation's messages to Rasa one at a time, in order. Answers:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import json
 import logging
@@ -35,6 +34,7 @@ from connectors.zalo import events, signature
 from connectors.zalo.client import SendResult, ZaloClient, split_text
 from connectors.zalo.config import OAFileError, Registry, load_registry
 from connectors.zalo.inbox import InboxWorker, InboxWriter
+from connectors.zalo.priority import AckPriority
 from services import outbound, zalo_store
 from services.zalo_store import InboxRow, utcnow
 from vietnamese.text import sanitize
@@ -46,7 +46,6 @@ MAX_EVENT_AGE_SECONDS = float(os.environ.get("ZALO_MAX_EVENT_AGE_SECONDS", 6 * 3
 MAX_CLOCK_SKEW_SECONDS = 600.0
 ECHO_GRACE_SECONDS = float(os.environ.get("ZALO_ECHO_GRACE_SECONDS", 3.0))
 RETRY_AFTER_SECONDS = "30"
-QUIET_WAIT_SECONDS = float(os.environ.get("ZALO_QUIET_WAIT_SECONDS", 0.1))
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -259,8 +258,7 @@ class ZaloInput(InputChannel):
         self._on_new_message: OnNewMessage | None = None
         # ZALO_INBOX_WORKER=0: this process only stores; another one processes
         self.worker_enabled = os.environ.get("ZALO_INBOX_WORKER", "1") != "0"
-        self._acks_in_flight = 0
-        self._quiet: asyncio.Event | None = None
+        self.priority: AckPriority | None = None
 
     def get_output_channel(self) -> OutputChannel | None:
         return ZaloOutput(self.client) if self.client is not None else None
@@ -273,10 +271,9 @@ class ZaloInput(InputChannel):
         self._on_new_message = on_new_message
         self.control = self.control_factory(app)
         self.writer = InboxWriter()
-        self._quiet = asyncio.Event()
-        self._quiet.set()
+        self.priority = AckPriority()
         self.worker = InboxWorker(
-            self._handle_row, finish=self.writer.finish, gate=self._yield_to_webhooks
+            self._handle_row, finish=self.writer.finish, admit=self.priority.turn
         )
         self.writer.on_committed = self.worker.wake
         if self.client is not None:  # outbox records join the group commit
@@ -298,14 +295,6 @@ class ZaloInput(InputChannel):
         if self.client is not None:
             await self.client.close()
         self.worker = self.writer = None
-
-    async def _yield_to_webhooks(self) -> None:
-        """Zalo wants its ack within 2 s, the citizen a reply within seconds:
-        before a Rasa turn (which holds the event loop) let the webhooks in
-        flight finish, waiting at most 100 ms so a flood cannot starve replies."""
-        if self._quiet is not None and not self._quiet.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._quiet.wait(), timeout=QUIET_WAIT_SECONDS)
 
     async def _record_send(self, oa_id: str, user_id: str, result: SendResult) -> None:
         send = zalo_store.Send(
@@ -341,18 +330,16 @@ class ZaloInput(InputChannel):
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            self._acks_in_flight += 1
-            if self._quiet is not None:
-                self._quiet.clear()
+            if self.priority is not None:
+                self.priority.arrived()  # Rasa turns wait for the acks
             try:
                 return await self.receive(request.body or b"", request.headers)
             except Exception:  # never a 5xx: log, and say the request was bad
                 logger.exception("Zalo webhook: unexpected error")
                 return _reply(400, "cannot be processed")
             finally:
-                self._acks_in_flight -= 1
-                if not self._acks_in_flight and self._quiet is not None:
-                    self._quiet.set()
+                if self.priority is not None:
+                    self.priority.answered()
 
         return blueprint
 
@@ -428,7 +415,9 @@ class ZaloInput(InputChannel):
             return
         message_id = env.msg_id or f"zalo:{row.oa_id}:{env.dedupe_key}"
         await self.control.ready()
-        if await self.control.already_handled(row.sender_id, message_id):
+        if row.maybe_handled and await self.control.already_handled(
+            row.sender_id, message_id
+        ):
             return  # handled before a crash, not yet marked: do not answer twice
         assert self._on_new_message is not None and self.client is not None
         await self._on_new_message(

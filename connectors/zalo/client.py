@@ -7,9 +7,12 @@ reminders all send through it. Rules it keeps (see shared/reference/zalo-oa.md):
 - Zalo reports business errors with HTTP 200 and ``error != 0``: every answer
   is checked;
 - tokens: refreshed ahead of expiry and on an expired-token error, one refresh
-  per OA at a time (``asyncio.Lock``; whoever waits re-uses the new token), the
-  rotated pair written to the database before it is used (refresh tokens are
-  single use: losing the new one loses the OA);
+  per OA at a time: in the process (``asyncio.Lock``) and across processes (the
+  Rasa server and the officer console share the OA: a database lock, under
+  which the stored pair is read again, so whoever waited uses the token the
+  other one got instead of spending the refresh token twice); the rotated pair
+  is written to the database before it is used (refresh tokens are single use:
+  losing the new one loses the OA);
 - a send is retried once after a refresh, backs off on rate limits, and gives
   up and is recorded on errors that retrying cannot fix (the 7-day window).
 """
@@ -17,6 +20,7 @@ reminders all send through it. Rules it keeps (see shared/reference/zalo-oa.md):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -24,9 +28,19 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Protocol
+from typing import (
+    Any,
+    AsyncContextManager,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Dict,
+    List,
+    Protocol,
+)
 
 import aiohttp
+from sqlalchemy.engine import Engine
 
 from connectors.zalo.config import OAConfig, Registry
 from services import zalo_store
@@ -41,6 +55,8 @@ MAX_BUTTON_PAYLOAD = 1000
 MAX_FILE_BYTES = 5 * 1024 * 1024
 REFRESH_MARGIN = dt.timedelta(hours=1)
 RATE_LIMIT_DELAYS = (1.0, 3.0, 8.0)
+TOKEN_LOCK_WAIT = 60.0  # seconds: longer than a refresh call (15 s timeout)
+TOKEN_LOCK_POLL = 0.05
 
 TOKEN_ERRORS = {-216, -220, -124}
 RATE_ERRORS = {-32}
@@ -162,15 +178,36 @@ class TokenStore(Protocol):
 
     async def save(self, oa_id: str, record: TokenRecord) -> None: ...
 
+    def refresh_lock(self, oa_id: str) -> AsyncContextManager[None]:
+        """Held around a refresh: one refresh per OA across processes."""
+        ...
+
 
 class DbTokenStore:
     """Tokens in ``zalo_tokens`` (services/zalo_store.py), off the event loop."""
 
+    def __init__(self, bind: Engine | None = None) -> None:
+        self.bind = bind
+
     async def load(self, oa_id: str) -> TokenRecord | None:
-        return await asyncio.to_thread(zalo_store.load_tokens, oa_id)
+        return await asyncio.to_thread(zalo_store.load_tokens, oa_id, self.bind)
 
     async def save(self, oa_id: str, record: TokenRecord) -> None:
-        await asyncio.to_thread(zalo_store.save_tokens, oa_id, record)
+        await asyncio.to_thread(zalo_store.save_tokens, oa_id, record, self.bind)
+
+    @contextlib.asynccontextmanager
+    async def refresh_lock(self, oa_id: str) -> AsyncIterator[None]:
+        """``zalo_store.TokenLock``, polled without blocking the event loop."""
+        lock = zalo_store.TokenLock(oa_id, self.bind)
+        deadline = time.monotonic() + TOKEN_LOCK_WAIT
+        while not await asyncio.to_thread(lock.try_acquire):
+            if time.monotonic() > deadline:
+                raise ZaloError(-1, "another process holds the token refresh")
+            await asyncio.sleep(TOKEN_LOCK_POLL)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(lock.release)
 
 
 class _OAState:
@@ -260,61 +297,68 @@ class ZaloClient:
         return tokens.access_token
 
     async def refresh(self, oa: OAConfig, stale_access_token: str) -> str:
-        """Refresh once for everyone holding ``stale_access_token``."""
+        """Refresh once for everyone holding ``stale_access_token``: the sends
+        of this process (asyncio lock) and of other processes (database lock)."""
         state = self._state(oa.oa_id)
         async with state.lock:
             tokens = await self._current(oa)
             if tokens.access_token != stale_access_token:
                 return tokens.access_token  # another send refreshed meanwhile
-            stored = await self.token_store.load(oa.oa_id)
-            if (
-                stored is not None
-                and stored.seed_fingerprint == tokens.seed_fingerprint
-                and stored.refresh_token != tokens.refresh_token
-            ):  # another process rotated it: adopt, never reuse the old one
-                state.tokens = stored
-                if stored.access_token != stale_access_token:
-                    return stored.access_token
-                tokens = stored
-            url = f"{self.registry.oauth_base}/v4/oa/access_token"
-            form = {
-                "refresh_token": tokens.refresh_token,
-                "app_id": oa.app_id,
-                "grant_type": "refresh_token",
-            }
-            session = self._session_now()
-            async with session.post(
-                url, data=form, headers={"secret_key": oa.app_secret}
-            ) as response:
-                try:
-                    body = await response.json(content_type=None)
-                except (ValueError, aiohttp.ContentTypeError):
-                    body = None
-            if not isinstance(body, dict) or not body.get("access_token"):
-                code = body.get("error", -1) if isinstance(body, dict) else -1
-                logger.error(
-                    "Zalo OA %s: token refresh refused (%s). An OA admin must "
-                    "authorise the app again.",
-                    oa.oa_id,
-                    code,
-                )
-                raise ZaloGrantLost(
-                    int(code) if isinstance(code, int) else -1, "refresh refused"
-                )
+            async with self.token_store.refresh_lock(oa.oa_id):
+                stored = await self.token_store.load(oa.oa_id)
+                if (
+                    stored is not None
+                    and stored.seed_fingerprint == tokens.seed_fingerprint
+                ):
+                    state.tokens = tokens = stored
+                    if stored.access_token != stale_access_token:
+                        # another process rotated it: use theirs, never spend
+                        # the old refresh token a second time
+                        return stored.access_token
+                return await self._refresh_now(oa, tokens)
+
+    async def _refresh_now(self, oa: OAConfig, tokens: TokenRecord) -> str:
+        """Call Zalo's OAuth with ``tokens``' refresh token (locks held)."""
+        state = self._state(oa.oa_id)
+        url = f"{self.registry.oauth_base}/v4/oa/access_token"
+        form = {
+            "refresh_token": tokens.refresh_token,
+            "app_id": oa.app_id,
+            "grant_type": "refresh_token",
+        }
+        session = self._session_now()
+        async with session.post(
+            url, data=form, headers={"secret_key": oa.app_secret}
+        ) as response:
             try:
-                lifetime = int(body.get("expires_in") or 90000)
-            except (TypeError, ValueError):
-                lifetime = 90000
-            new = TokenRecord(
-                access_token=str(body["access_token"]),
-                refresh_token=str(body.get("refresh_token") or tokens.refresh_token),
-                expires_at=utcnow() + dt.timedelta(seconds=lifetime),
-                seed_fingerprint=tokens.seed_fingerprint,
+                body = await response.json(content_type=None)
+            except (ValueError, aiohttp.ContentTypeError):
+                body = None
+        if not isinstance(body, dict) or not body.get("access_token"):
+            code = body.get("error", -1) if isinstance(body, dict) else -1
+            logger.error(
+                "Zalo OA %s: token refresh refused (%s). An OA admin must "
+                "authorise the app again.",
+                oa.oa_id,
+                code,
             )
-            await self.token_store.save(oa.oa_id, new)  # persisted before use
-            state.tokens = new
-            logger.info("Zalo OA %s: access token refreshed", oa.oa_id)
-            return new.access_token
+            raise ZaloGrantLost(
+                int(code) if isinstance(code, int) else -1, "refresh refused"
+            )
+        try:
+            lifetime = int(body.get("expires_in") or 90000)
+        except (TypeError, ValueError):
+            lifetime = 90000
+        new = TokenRecord(
+            access_token=str(body["access_token"]),
+            refresh_token=str(body.get("refresh_token") or tokens.refresh_token),
+            expires_at=utcnow() + dt.timedelta(seconds=lifetime),
+            seed_fingerprint=tokens.seed_fingerprint,
+        )
+        await self.token_store.save(oa.oa_id, new)  # persisted before use
+        state.tokens = new
+        logger.info("Zalo OA %s: access token refreshed", oa.oa_id)
+        return new.access_token
 
     # -- calls
     async def _request_once(

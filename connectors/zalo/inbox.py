@@ -10,7 +10,10 @@ failed commit fails every request of the batch, so none of them answers 200.
 the other, different users' side by side. A row is marked done only after its
 handler returned, so a crash re-delivers it on the next start (at least once);
 the handler makes that idempotent (the channel skips a message whose id Rasa's
-tracker already holds). No Rasa imports.
+tracker already holds). That check reads the whole conversation from the tracker
+store, on the event loop, so rows that cannot have reached Rasa before (stored
+after this worker took the lease, first attempt, not left unmarked) carry
+``maybe_handled=False`` and skip it. No Rasa imports.
 """
 
 from __future__ import annotations
@@ -18,11 +21,22 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Set, Tuple
+from typing import (
+    Any,
+    AsyncContextManager,
+    Awaitable,
+    Callable,
+    Deque,
+    Dict,
+    List,
+    Set,
+    Tuple,
+)
 
 from services import zalo_store
 from services.zalo_store import FAILED, InboxRow
@@ -119,7 +133,7 @@ class InboxWorker:
         self,
         handler: Handler,
         finish: Callable[[int, str, str | None], Awaitable[None]] | None = None,
-        gate: Callable[[], Awaitable[None]] | None = None,
+        admit: Callable[[], AsyncContextManager[Any]] | None = None,
         concurrency: int = 8,
         poll_seconds: float = POLL_SECONDS,
         lease: zalo_store.WorkerLease | None = None,
@@ -127,7 +141,7 @@ class InboxWorker:
     ) -> None:
         self.handler = handler
         self.finish = finish or _finish_in_thread
-        self.gate = gate
+        self.admit = admit  # around each handler call (acks first: priority.py)
         self.poll_seconds = poll_seconds
         self.sleep = sleep
         self._semaphore = asyncio.Semaphore(concurrency)
@@ -141,6 +155,10 @@ class InboxWorker:
         self.lease = lease if lease is not None else zalo_store.WorkerLease()
         self.is_leader = False
         self.idle = asyncio.Event()
+        # rows above this id were stored after this worker took the lease: no
+        # earlier worker saw them (None: unknown, every row may be handled)
+        self._fresh_after: int | None = None
+        self._unmarked: Set[int] = set()  # handled, but the done mark failed
 
     def wake(self) -> None:
         self._wake.set()
@@ -180,6 +198,11 @@ class InboxWorker:
         except Exception as error:
             logger.error("Zalo inbox: lease check failed (%s)", type(error).__name__)
             held = False
+        if held and not self.is_leader:
+            try:  # before reading any row: what a predecessor may have seen
+                self._fresh_after = await asyncio.to_thread(zalo_store.max_inbox_id)
+            except Exception:
+                self._fresh_after = None
         if held != self.is_leader:
             logger.info(
                 "Zalo inbox: this process %s the inbox worker",
@@ -203,6 +226,8 @@ class InboxWorker:
             fresh = [row for row in rows if row.id not in self._in_flight]
             for row in fresh:
                 self._in_flight.add(row.id)
+                if self._is_new(row):
+                    row = dataclasses.replace(row, maybe_handled=False)
                 key = _queue_key(row)
                 self._queues.setdefault(key, collections.deque()).append(row)
                 runner = self._runners.get(key)
@@ -217,6 +242,15 @@ class InboxWorker:
                 continue  # more are waiting
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    def _is_new(self, row: InboxRow) -> bool:
+        """Whether no attempt at ``row`` can have reached Rasa yet."""
+        return (
+            self._fresh_after is not None
+            and row.id > self._fresh_after
+            and row.attempts == 0
+            and row.id not in self._unmarked
+        )
 
     async def _drain(self, key: str) -> None:
         queue = self._queues[key]
@@ -233,13 +267,19 @@ class InboxWorker:
             self.idle.set()
 
     async def _process(self, row: InboxRow) -> None:
+        if row.unreadable:  # retrying cannot help; kept as failed, with why
+            logger.error("Zalo inbox: row %s: %s", row.id, row.unreadable)
+            await self._finish(row, FAILED, row.unreadable)
+            return
         attempts = row.attempts
         while True:
             try:
-                if self.gate is not None:
-                    await self.gate()
                 async with self._semaphore:
-                    await self.handler(row)
+                    if self.admit is None:
+                        await self.handler(row)
+                    else:
+                        async with self.admit():
+                            await self.handler(row)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -256,6 +296,8 @@ class InboxWorker:
                 if attempts >= MAX_ATTEMPTS:
                     await self._finish(row, FAILED, reason)
                     return
+                # the failed attempt may have got as far as Rasa
+                row = dataclasses.replace(row, maybe_handled=True)
                 await self.sleep(RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1])
                 continue
             await self._finish(row)
@@ -267,6 +309,7 @@ class InboxWorker:
         for delay in (0.5, 2.0, 5.0, 10.0):
             try:
                 await self.finish(row.id, status, error)
+                self._unmarked.discard(row.id)
                 return
             except Exception as failure:  # handled, but not marked: retry the mark
                 logger.error(
@@ -275,7 +318,9 @@ class InboxWorker:
                     type(failure).__name__,
                 )
                 await self.sleep(delay)
-        # left pending: processed again after a restart; the handler is idempotent
+        # left pending: processed again (here, or after a restart); the handler
+        # is idempotent as long as it asks the tracker first
+        self._unmarked.add(row.id)
 
 
 def _log_failure(done: asyncio.Future) -> None:

@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Dict, List, Set, Tuple
+from typing import Any, AsyncIterator, Dict, Iterator, List, Set, Tuple
 
 import aiohttp
+import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
@@ -26,6 +27,16 @@ from tests.fakes.sanic_server import new_app, serve
 from tests.fakes.zalo_openapi import FakeZalo
 
 WEBHOOK = "/webhooks/zalo/webhook"
+
+
+@pytest.fixture
+def channel_engines_closed() -> Iterator[None]:
+    """After the test, close the channel's pooled connections: every test has a
+    database of its own, and open pools would pile up on PostgreSQL."""
+    from services import zalo_store
+
+    yield
+    zalo_store.dispose_channel_engines()
 
 
 def make_oas(fake: FakeZalo, count: int = 2) -> List[OAConfig]:
