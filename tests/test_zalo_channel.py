@@ -66,6 +66,31 @@ def test_text_reaches_rasa_with_unit_metadata_and_reply_goes_out(
     run(test)
 
 
+def test_a_turn_that_sends_nothing_gets_a_request_to_resend(
+    database_url: str,
+) -> None:
+    """The action server down: Rasa's turn ends with no message. The citizen is
+    asked to send again, unless an officer holds the conversation."""
+    from connectors.guard import NO_REPLY_TEXT
+
+    async def test(h: Harness) -> None:
+        oa = h.oas[0]
+        h.rasa.reply = False
+        await h.send(user_event(oa, USER, text="đặt lịch giúp em", msg_id="s1"))
+        await h.settle()
+        [sent] = h.fake.messages()
+        assert sent.json["message"]["text"] == NO_REPLY_TEXT
+        assert zalo_store.inbox_counts() == {"done": 1}
+
+        h.rasa.paused.append(f"{oa.oa_id}:{USER}")  # an officer took it over
+        await h.send(user_event(oa, USER, text="alo", msg_id="s2"))
+        await h.settle()
+        assert len(h.fake.messages()) == 1  # nothing more
+        assert [m.message_id for m in h.rasa.messages] == ["s1", "s2"]
+
+    run(test)
+
+
 def test_forged_missing_and_stale_signatures_are_refused(database_url: str) -> None:
     async def test(h: Harness) -> None:
         oa = h.oas[0]

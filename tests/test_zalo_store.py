@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 from typing import Awaitable, Callable, List
 
@@ -123,6 +124,53 @@ def test_undecryptable_row_is_failed_not_blocking(
 
     assert asyncio.run(main()) == [readable.id]
     assert zalo_store.inbox_counts() == {"done": 1, "failed": 1}
+
+
+def test_a_row_finished_during_a_read_is_not_handled_again(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read of pending rows that began while a row was being handled (its
+    snapshot shows the row pending) and returns after the row was marked done
+    must not hand the row out again (seen on PostgreSQL under load)."""
+    zalo_store.insert_inbox([row("m:once")])
+    real = zalo_store.pending_rows
+    finished = threading.Event()
+    reads: List[int] = []
+
+    def stale_read(limit: int = 500) -> List[InboxRow]:
+        rows = real(limit)
+        reads.append(len(rows))
+        if len(reads) == 2:  # the read that overlaps the handling
+            finished.wait(10)
+        return rows
+
+    monkeypatch.setattr(zalo_store, "pending_rows", stale_read)
+
+    async def main() -> List[int]:
+        handled: List[int] = []
+
+        async def handle(r: InboxRow) -> None:
+            handled.append(r.id)
+            worker.wake()  # another row arrived: a second read starts now
+            await asyncio.sleep(0.2)  # ... and takes its snapshot meanwhile
+
+        worker = InboxWorker(handle, poll_seconds=0.05)
+        worker.start()
+        while not handled:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        while not worker.idle.is_set():  # handled, marked done, out of flight
+            await asyncio.sleep(0.01)
+        finished.set()  # only now does the stale read return
+        for _ in range(20):
+            await asyncio.sleep(0.05)
+        await worker.stop()
+        return handled
+
+    handled = asyncio.run(main())
+    assert len(reads) >= 3 and reads[1] == 1  # the second read saw it pending
+    assert len(handled) == 1, handled
+    assert zalo_store.inbox_counts() == {"done": 1}
 
 
 def test_token_rows_are_replaced_whole(database_url: str) -> None:

@@ -30,6 +30,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.guard import answered, tracker_is_paused
 from connectors.zalo import events, signature
 from connectors.zalo.client import SendResult, ZaloClient, split_text
 from connectors.zalo.config import OAFileError, Registry, load_registry
@@ -59,6 +60,8 @@ class ConversationControl(Protocol):
 
     async def pause(self, sender_id: str) -> None: ...
 
+    async def is_paused(self, sender_id: str) -> bool: ...
+
 
 class AgentControl:
     """ConversationControl through the Rasa server's agent (``app.ctx.agent``)."""
@@ -84,6 +87,9 @@ class AgentControl:
             isinstance(event, UserUttered) and event.message_id == message_id
             for event in tracker.events
         )
+
+    async def is_paused(self, sender_id: str) -> bool:
+        return await tracker_is_paused(self._agent)(sender_id)
 
     async def pause(self, sender_id: str) -> None:
         agent = self._agent()
@@ -420,7 +426,10 @@ class ZaloInput(InputChannel):
         ):
             return  # handled before a crash, not yet marked: do not answer twice
         assert self._on_new_message is not None and self.client is not None
-        await self._on_new_message(
+        # a turn that sends nothing (the action server down) gets a request to
+        # resend; an exception is raised again, so the inbox retries the row
+        await answered(
+            self._on_new_message,
             UserMessage(
                 text=text,
                 output_channel=ZaloOutput(self.client),
@@ -428,7 +437,8 @@ class ZaloInput(InputChannel):
                 input_channel=self.name(),
                 message_id=message_id,
                 metadata=rasa_input.metadata,
-            )
+            ),
+            self.control.is_paused,
         )
 
     async def _handle_echo(self, row: InboxRow, env: events.Envelope) -> None:

@@ -159,6 +159,9 @@ class InboxWorker:
         # earlier worker saw them (None: unknown, every row may be handled)
         self._fresh_after: int | None = None
         self._unmarked: Set[int] = set()  # handled, but the done mark failed
+        # rows marked done since the current read of pending rows began: that
+        # read's snapshot may still show them pending (PostgreSQL's MVCC)
+        self._finished_since_read: Set[int] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -218,12 +221,18 @@ class InboxWorker:
                 await self.sleep(LEASE_RETRY_SECONDS)
                 continue
             await self._purge_now_and_then()
+            self._finished_since_read = set()
             try:
                 rows = await asyncio.to_thread(zalo_store.pending_rows, 500)
             except Exception as error:
                 logger.error("Zalo inbox: read failed (%s)", type(error).__name__)
                 rows = []
-            fresh = [row for row in rows if row.id not in self._in_flight]
+            fresh = [
+                row
+                for row in rows
+                if row.id not in self._in_flight
+                and row.id not in self._finished_since_read
+            ]
             for row in fresh:
                 self._in_flight.add(row.id)
                 if self._is_new(row):
@@ -310,6 +319,7 @@ class InboxWorker:
             try:
                 await self.finish(row.id, status, error)
                 self._unmarked.discard(row.id)
+                self._finished_since_read.add(row.id)
                 return
             except Exception as failure:  # handled, but not marked: retry the mark
                 logger.error(

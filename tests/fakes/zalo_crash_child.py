@@ -49,6 +49,9 @@ class RecordingRasa:
     async def pause(self, sender_id: str) -> None:
         return None
 
+    async def is_paused(self, sender_id: str) -> bool:
+        return False
+
 
 async def main(port: int, record: str, delay: float) -> None:
     rasa = RecordingRasa(record, delay)

@@ -142,6 +142,9 @@ class FakeRasa:
     async def pause(self, sender_id: str) -> None:
         self.paused.append(sender_id)
 
+    async def is_paused(self, sender_id: str) -> bool:
+        return sender_id in self.paused
+
 
 @dataclass
 class Harness:
