@@ -20,8 +20,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import intent_buttons
-from services import forms, menu
+from actions.common import intent_buttons, send, unit_code
+from services import forms, knowledge, menu
 from services.procedures import INTENT_BY_PROCEDURE
 
 logger = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ class ActionSendForm(Action):
         if len(candidates) == 1:
             send_form(dispatcher, candidates[0])
         elif candidates:
-            self._choose(dispatcher, procedure, candidates)
+            self._choose(dispatcher, tracker, procedure, candidates)
         else:
             self._no_form(dispatcher, procedure)
         return [SlotSet("procedure", procedure)]
@@ -158,22 +158,36 @@ class ActionSendForm(Action):
     def _choose(
         self,
         dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         procedure: str,
         candidates: List[forms.FormInfo],
     ) -> None:
-        """Several forms serve the procedure: one line each, a button each (the
-        payload is the code as a citizen would type it)."""
+        """Several forms serve the procedure: a button each (the payload is the
+        code as a citizen would type it). The text is the procedure's answer on
+        its forms (which form is for whom, with its legal basis: "which form do
+        I use?" lands here too); without one, a line per form and their basis."""
+        buttons = [
+            {"title": form.short_title, "payload": f"Mẫu {form.code}"}
+            for form in candidates
+        ]
+        try:
+            result = knowledge.answer(
+                procedure, info_type="form", unit=unit_code(tracker)
+            )
+        except Exception:  # the content database is down: the forms still go out
+            logger.exception("No knowledge answer on the forms of %s", procedure)
+        else:
+            if result.found and result.legal_basis:
+                send(dispatcher, result.messages, buttons)
+                return
         head = forms.replies().choose.format(
             procedure=procedure_title(procedure), count=len(candidates)
         )
         lines = [head, *(f"• {form.short_title}" for form in candidates)]
-        dispatcher.utter_message(
-            text="\n".join(lines),
-            buttons=[
-                {"title": form.short_title, "payload": f"Mẫu {form.code}"}
-                for form in candidates
-            ],
-        )
+        basis = knowledge.legal_basis_line(form.legal_basis for form in candidates)
+        if basis:
+            lines.append(basis)
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
 
     def _no_form(self, dispatcher: CollectingDispatcher, procedure: str) -> None:
         note = forms.no_form_note(procedure)

@@ -511,8 +511,12 @@ def test_action_sends_the_form_named_in_the_message(
 
 
 def test_action_offers_both_passport_forms(
-    dispatcher: CollectingDispatcher, make_tracker: Callable[..., Tracker]
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+    db_engine: Any,
 ) -> None:
+    """Without content in the database: a line and a button per form, and the
+    forms' legal basis once each."""
     tracker = make_tracker(
         "mau to khai ho chieu",
         "request_form",
@@ -522,6 +526,34 @@ def test_action_offers_both_passport_forms(
     assert [b["payload"] for b in messages[0]["buttons"]] == ["Mẫu TK01", "Mẫu TK01a"]
     assert all(len(b["title"]) <= 35 for b in messages[0]["buttons"])
     assert "Hộ chiếu" in messages[0]["text"]
+    basis = [line for line in messages[0]["text"].splitlines() if "Căn cứ:" in line]
+    assert len(basis) == 1
+    for form in forms.forms_for("passport"):
+        for part in form.legal_basis.split(";"):
+            assert part.split("(")[0].strip() in basis[0]
+    assert _attachments(messages) == []
+    assert events[0]["value"] == "passport"
+
+
+def test_which_passport_form_is_answered_from_the_content(
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+    db_engine: Any,
+) -> None:
+    """ "dùng mẫu tờ khai nào" read as request_form: the procedure's answer on
+    its forms (TK02 for those abroad too) with its basis, the forms as buttons."""
+    from services.loader import load
+
+    load(None, db_engine)
+    tracker = make_tracker(
+        "lam passport dung mau to khai nao",
+        "request_form",
+        entities=[{"entity": "procedure", "value": "passport"}],
+    )
+    messages, events = _send(tracker, dispatcher)
+    text = " ".join(m.get("text") or "" for m in messages)
+    assert "TK02" in text and "Căn cứ:" in text
+    assert [b["payload"] for b in messages[-1]["buttons"]] == ["Mẫu TK01", "Mẫu TK01a"]
     assert _attachments(messages) == []
     assert events[0]["value"] == "passport"
 
