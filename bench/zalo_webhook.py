@@ -102,6 +102,9 @@ class SimulatedRasa:
     async def pause(self, sender_id: str) -> None:
         return None
 
+    async def is_paused(self, sender_id: str) -> bool:
+        return False
+
 
 class LoopLag:
     """The longest stall of the event loop (a 5 ms timer firing late)."""
