@@ -469,22 +469,29 @@ def edit_news(
 def set_news_published(viewer: Viewer, news_id: int, published: bool) -> None:
     """Unpublish (the assistant stops answering with it at once) or publish
     again; audited."""
-    now = _now()
     with session_scope() as session:
         row = _news_row(session, viewer, news_id)
-        if (row.withdrawn_at is None) == published:
-            return
-        row.withdrawn_at = None if published else now
-        row.withdrawn_by = None if published else viewer.label[:64]
-        audit.record_content(
-            session,
-            viewer.label,
-            viewer.unit,
-            "publish" if published else "unpublish",
-            "news",
-            str(row.id),
-            now=now,
-        )
+        _set_published(session, viewer, row, published, "news", str(row.id))
+
+
+def _set_published(
+    session: Any, viewer: Viewer, row: Any, published: bool, kind: str, key: str
+) -> None:
+    """Withdraw a news item or scam alert, or bring it back; audited."""
+    if (row.withdrawn_at is None) == published:
+        return
+    now = _now()
+    row.withdrawn_at = None if published else now
+    row.withdrawn_by = None if published else viewer.label[:64]
+    audit.record_content(
+        session,
+        viewer.label,
+        viewer.unit,
+        "publish" if published else "unpublish",
+        kind,
+        key,
+        now=now,
+    )
 
 
 def _lines(items: List[str], limit: int = 20) -> List[str]:
@@ -651,22 +658,9 @@ def edit_scam(
 def set_scam_published(viewer: Viewer, key: str, published: bool) -> None:
     """Unpublish a scam alert (no longer matched or listed) or publish it
     again (province admins only, audited)."""
-    now = _now()
     with session_scope() as session:
         row = _scam_row(session, viewer, key, True)
-        if (row.withdrawn_at is None) == published:
-            return
-        row.withdrawn_at = None if published else now
-        row.withdrawn_by = None if published else viewer.label[:64]
-        audit.record_content(
-            session,
-            viewer.label,
-            viewer.unit,
-            "publish" if published else "unpublish",
-            "scam",
-            row.key,
-            now=now,
-        )
+        _set_published(session, viewer, row, published, "scam", row.key)
 
 
 @dataclass(frozen=True)
