@@ -21,9 +21,9 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 logger = logging.getLogger(__name__)
 
 NO_REPLY_TEXT = (
-    "Dạ, xin lỗi, hệ thống đang gặp trục trặc nên chưa xử lý xong tin nhắn vừa "
-    "rồi của bạn (yêu cầu có thể chưa được ghi nhận). Bạn vui lòng gửi lại sau "
-    "ít phút ạ. Nếu khẩn cấp, hãy gọi ngay 113 (công an), 114 (cứu hỏa, cứu "
+    "Dạ, xin lỗi anh/chị, hệ thống đang gặp trục trặc nên chưa xử lý xong tin "
+    "nhắn vừa rồi (yêu cầu có thể chưa được ghi nhận). Anh/chị vui lòng gửi lại "
+    "sau ít phút ạ. Nếu khẩn cấp, hãy gọi ngay 113 (công an), 114 (cứu hỏa, cứu "
     "nạn) hoặc 115 (cấp cứu)."
 )
 
