@@ -352,6 +352,25 @@ def _edited(row: Any, viewer: Viewer, now: dt.datetime) -> None:
     row.edited_at = now
 
 
+def _edit(
+    session: Any,
+    viewer: Viewer,
+    row: Any,
+    values: Dict[str, Any],
+    kind: str,
+    key: str,
+    now: dt.datetime,
+) -> None:
+    """Set ``values`` on a content row; if anything changed, mark the row as
+    edited in the console and audit the (old, new) pairs."""
+    changed = _changes(row, values)
+    if changed:
+        _edited(row, viewer, now)
+        audit.record_content(
+            session, viewer.label, viewer.unit, "edit", kind, key, changed, now
+        )
+
+
 def publish_news(
     viewer: Viewer,
     unit: str,
@@ -451,19 +470,15 @@ def edit_news(
     now = _now()
     with session_scope() as session:
         row = _news_row(session, viewer, news_id)
-        changed = _changes(row, {"title": title, "summary": summary, "link": link})
-        if changed:
-            _edited(row, viewer, now)
-            audit.record_content(
-                session,
-                viewer.label,
-                viewer.unit,
-                "edit",
-                "news",
-                str(row.id),
-                changed,
-                now,
-            )
+        _edit(
+            session,
+            viewer,
+            row,
+            {"title": title, "summary": summary, "link": link},
+            "news",
+            str(row.id),
+            now,
+        )
 
 
 def set_news_published(viewer: Viewer, news_id: int, published: bool) -> None:
@@ -640,19 +655,7 @@ def edit_scam(
     now = _now()
     with session_scope() as session:
         row = _scam_row(session, viewer, key, True)
-        changed = _changes(row, values)
-        if changed:
-            _edited(row, viewer, now)
-            audit.record_content(
-                session,
-                viewer.label,
-                viewer.unit,
-                "edit",
-                "scam",
-                row.key,
-                changed,
-                now,
-            )
+        _edit(session, viewer, row, values, "scam", row.key, now)
 
 
 def set_scam_published(viewer: Viewer, key: str, published: bool) -> None:
@@ -778,19 +781,7 @@ def edit_fact(
         row = _fact_row(session, viewer, fact_id, True)
         if row.unit is None and values["source"] is None:
             raise ContentError("a national fact needs its source")
-        changed = _changes(row, values)
-        if changed:
-            _edited(row, viewer, now)
-            audit.record_content(
-                session,
-                viewer.label,
-                viewer.unit,
-                "edit",
-                "fact",
-                str(row.id),
-                changed,
-                now,
-            )
+        _edit(session, viewer, row, values, "fact", str(row.id), now)
 
 
 def verify_fact(viewer: Viewer, fact_id: int) -> None:

@@ -447,6 +447,24 @@ TOKEN_LOCK_SQL = (
 )
 
 
+def _file_lock(bind: Engine, name: str) -> tuple[bool, Any]:
+    """An exclusive lock on ``<sqlite file>.<name>.lock`` without waiting:
+    (held, open handle to keep while held). A private database (in memory)
+    is shared with no other process: held, with no file."""
+    import fcntl
+
+    database = bind.url.database
+    if not database or database == ":memory:":
+        return True, None
+    handle = open(f"{database}.{name}.lock", "a+")  # noqa: SIM115
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return False, None
+    return True, handle
+
+
 class TokenLock:
     """One OA's token refresh, single-flight across processes.
 
@@ -494,21 +512,13 @@ class TokenLock:
         return True
 
     def _try_file(self) -> bool:
-        import fcntl
         import re
 
-        database = self.bind.url.database
-        if not database or database == ":memory:":
-            return True  # a private database: no other process shares it
         safe = re.sub(r"[^0-9A-Za-z_-]", "_", self.oa_id)
-        handle = open(f"{database}.zalo-token-{safe}.lock", "a+")  # noqa: SIM115
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        self._file = handle
-        return True
+        held, handle = _file_lock(self.bind, f"zalo-token-{safe}")
+        if held:
+            self._file = handle
+        return held
 
     def release(self) -> None:
         if self._transaction is not None:
@@ -617,21 +627,12 @@ class WorkerLease:
         return True
 
     def _acquire_file(self) -> bool:
-        import fcntl
-
         if self._file is not None:
             return True
-        database = self.bind.url.database
-        if not database or database == ":memory:":
-            return True  # a private database: nobody else can work on it
-        handle = open(f"{database}.zalo-worker.lock", "a+")  # noqa: SIM115
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        self._file = handle
-        return True
+        held, handle = _file_lock(self.bind, "zalo-worker")
+        if held:
+            self._file = handle
+        return held
 
     def release(self) -> None:
         if self._connection is not None:
