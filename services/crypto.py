@@ -247,9 +247,11 @@ def rotate(bind: Engine | None = None, batch: int = 500) -> int:
     """Re-encrypt every record not sealed with the current key; returns how many.
 
     Models opt in with ``__encrypted__`` (column attribute names) and a ``key_id``
-    column; the context of each value is ``<table>.<attribute>``.
+    column; the context of each value is ``<table>.<attribute>``. A row with
+    values but no key id was stored before its table was encrypted: its values
+    are in clear, and are sealed now.
     """
-    from sqlalchemy import select
+    from sqlalchemy import and_, or_, select
 
     from services import models  # noqa: F401  (registers every model)
     from services.db import Base, session_scope
@@ -262,20 +264,27 @@ def rotate(bind: Engine | None = None, batch: int = 500) -> int:
         if not fields:
             continue
         table = model.__tablename__
+        in_clear = and_(
+            model.key_id.is_(None),
+            or_(*[getattr(model, field).isnot(None) for field in fields]),
+        )
         while True:
             with session_scope(bind) as session:
                 rows = (
                     session.execute(
-                        select(model).where(model.key_id != current).limit(batch)
+                        select(model)
+                        .where(or_(model.key_id != current, in_clear))
+                        .limit(batch)
                     )
                     .scalars()
                     .all()
                 )
                 for row in rows:
+                    seal = encrypt if row.key_id is None else reencrypt
                     for field in fields:
-                        token = getattr(row, field)
-                        if token is not None:
-                            setattr(row, field, reencrypt(token, f"{table}.{field}"))
+                        value = getattr(row, field)
+                        if value is not None:
+                            setattr(row, field, seal(value, f"{table}.{field}"))
                     row.key_id = current
                 changed += len(rows)
             if len(rows) < batch:

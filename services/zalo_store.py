@@ -11,7 +11,9 @@ officer console and the tests share it.
   ``key_id``, as for tips), decrypted when the worker reads it, and cleared once
   processed.
 - ``zalo_tokens``: the rotated OA tokens. Zalo refresh tokens are single use: the
-  new pair is written in one transaction before it is used.
+  new pair is written in one transaction before it is used. Both tokens are
+  encrypted at rest like the inbox payload (contexts ``zalo_tokens.<column>``):
+  a copy of the database alone cannot speak for the OA.
 - ``zalo_outbox``: every send to Zalo, sent or failed. Failures (closed 7-day
   window, lost grant) are kept for the console; sent ids tell our own echoes
   from an officer typing in Zalo's OA chat.
@@ -88,10 +90,12 @@ class ZaloInbox(Base):
 
 class ZaloToken(Base):
     __tablename__ = "zalo_tokens"
+    __encrypted__ = ("access_token", "refresh_token")  # crypto.rotate()
 
     oa_id = Column(String(32), primary_key=True)
-    access_token = Column(Text, nullable=False)
-    refresh_token = Column(Text, nullable=False)
+    access_token = Column(Text, nullable=False)  # encrypted (crypto token)
+    refresh_token = Column(Text, nullable=False)  # encrypted (crypto token)
+    key_id = Column(String(32), nullable=True)  # None: stored before encryption
     expires_at = Column(DateTime, nullable=True)
     # fingerprint of the refresh token in the OA file this chain started from:
     # a different one in the file means an admin re-authorised the OA
@@ -407,26 +411,58 @@ def inbox_counts(bind: Engine | None = None) -> Dict[str, int]:
 # ---- tokens ---------------------------------------------------------------------
 
 
+class TokensUnreadable(RuntimeError):
+    """The stored pair does not decrypt: its key is missing from the keyring.
+
+    Never fall back to the OA file's tokens then: its refresh token was spent
+    when the stored pair was made, so using it would fail, and an admin would
+    have to re-authorise the OA. Restoring the key brings the pair back."""
+
+
+def _token_context(column: str) -> str:
+    return f"{ZaloToken.__tablename__}.{column}"
+
+
 def load_tokens(oa_id: str, bind: Engine | None = None) -> TokenRecord | None:
+    """The OA's stored pair in clear (a pair stored before encryption, with no
+    key id, is read as it is and sealed at its next rotation). Raises
+    ``TokensUnreadable`` when its key is gone."""
     table = ZaloToken.__table__
     with _bind(bind).connect() as connection:
         row = connection.execute(select(table).where(table.c.oa_id == oa_id)).first()
     if row is None:
         return None
+    access_token, refresh_token = row.access_token, row.refresh_token
+    if row.key_id is not None:
+        try:
+            access_token = crypto.decrypt(access_token, _token_context("access_token"))
+            refresh_token = crypto.decrypt(
+                refresh_token, _token_context("refresh_token")
+            )
+        except crypto.CryptoError as error:
+            raise TokensUnreadable(
+                f"Zalo tokens of OA {oa_id} do not decrypt (key {row.key_id}): "
+                "restore that key (TIP_KEYS or var/keys/)"
+            ) from error
     return TokenRecord(
-        access_token=row.access_token,
-        refresh_token=row.refresh_token,
+        access_token=access_token,
+        refresh_token=refresh_token,
         expires_at=row.expires_at,
         seed_fingerprint=row.seed_fingerprint,
     )
 
 
 def save_tokens(oa_id: str, record: TokenRecord, bind: Engine | None = None) -> None:
-    """Replace the OA's token pair in one transaction (all or nothing)."""
+    """Replace the OA's token pair in one transaction (all or nothing), sealed
+    with the current key."""
     table = ZaloToken.__table__
+    access_token = crypto.encrypt(record.access_token, _token_context("access_token"))
     values = {
-        "access_token": record.access_token,
-        "refresh_token": record.refresh_token,
+        "access_token": access_token,
+        "refresh_token": crypto.encrypt(
+            record.refresh_token, _token_context("refresh_token")
+        ),
+        "key_id": crypto.key_id(access_token),
         "expires_at": record.expires_at,
         "seed_fingerprint": record.seed_fingerprint,
         "updated_at": utcnow(),

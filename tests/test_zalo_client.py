@@ -24,7 +24,7 @@ from connectors.zalo.client import (
     zalo_button,
 )
 from connectors.zalo.config import OAConfig, Registry, dump_oas
-from services import outbound, zalo_store
+from services import crypto, outbound, zalo_store
 from services.zalo_store import TokenRecord, fingerprint, utcnow
 from tests.fakes.zalo_harness import (  # noqa: F401  (fixture)
     channel_engines_closed,
@@ -208,6 +208,7 @@ def test_two_processes_refresh_once(database_url: str, tmp_path: Path) -> None:
         oa = oas[0]
         oas_file = tmp_path / "oas.yml"
         oas_file.write_text(dump_oas([oa]), encoding="utf-8")
+        crypto.keyring()  # creates this test's key file
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -221,6 +222,8 @@ def test_two_processes_refresh_once(database_url: str, tmp_path: Path) -> None:
                 "ZALO_OAS_FILE": str(oas_file),
                 "ZALO_OPENAPI_BASE": fake.base,
                 "ZALO_OAUTH_BASE": fake.base,
+                # this test's keys (the stored tokens are sealed with them)
+                "TIP_KEYS": ",".join(crypto.KEYS_FILE.read_text().split()),
             },
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

@@ -1,6 +1,6 @@
 """The Zalo channel's storage (SQLite and PostgreSQL): inbox dedupe and order,
-payloads encrypted at rest and dropped once processed, token rows, one worker
-per database."""
+payloads encrypted at rest and dropped once processed, token rows (encrypted
+too), one worker per database."""
 
 from __future__ import annotations
 
@@ -180,6 +180,67 @@ def test_token_rows_are_replaced_whole(database_url: str) -> None:
     second = TokenRecord("a2", "r2", None, "seed")
     zalo_store.save_tokens("oa1", second)
     assert zalo_store.load_tokens("oa1") == second
+
+
+def stored_tokens() -> dict:
+    """oa_id -> (access_token, refresh_token, key_id) as the database holds them."""
+    table = zalo_store.ZaloToken.__table__
+    with zalo_store.channel_engine().connect() as connection:
+        query = select(
+            table.c.oa_id, table.c.access_token, table.c.refresh_token, table.c.key_id
+        )
+        return {r.oa_id: tuple(r)[1:] for r in connection.execute(query)}
+
+
+def test_tokens_are_encrypted_at_rest_and_rotate(database_url: str) -> None:
+    secret = TokenRecord("access-SECRET-1", "refresh-SECRET-1", None, "seed")
+    zalo_store.save_tokens("oa1", secret)
+    [(access, refresh, key_id)] = stored_tokens().values()
+    assert crypto.is_token(access) and crypto.is_token(refresh)
+    assert key_id == crypto.keyring().current
+    assert "SECRET" not in access + refresh
+    # each token is bound to its column: swapping them does not decrypt
+    with pytest.raises(crypto.CryptoError):
+        crypto.decrypt(access, "zalo_tokens.refresh_token")
+    assert zalo_store.load_tokens("oa1") == secret
+    new_key = crypto.add_key()
+    assert crypto.rotate() == 1
+    [(access2, _, key_id2)] = stored_tokens().values()
+    assert key_id2 == crypto.key_id(access2) == new_key != key_id
+    assert zalo_store.load_tokens("oa1") == secret
+
+
+def test_tokens_stored_before_encryption_are_read_then_sealed(
+    database_url: str,
+) -> None:
+    table = zalo_store.ZaloToken.__table__
+    with zalo_store.channel_engine().begin() as connection:
+        connection.execute(
+            table.insert().values(
+                oa_id="oa1",
+                access_token="plain-access",
+                refresh_token="plain-refresh",
+                key_id=None,
+                seed_fingerprint="seed",
+                updated_at=utcnow(),
+            )
+        )
+    old = zalo_store.load_tokens("oa1")
+    assert old == TokenRecord("plain-access", "plain-refresh", None, "seed")
+    assert crypto.rotate() == 1  # the rotation command seals old pairs too
+    [(access, refresh, key_id)] = stored_tokens().values()
+    assert key_id is not None and "plain" not in access + refresh
+    assert zalo_store.load_tokens("oa1") == old
+
+
+def test_tokens_whose_key_is_gone_are_an_error_not_the_seed(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zalo_store.save_tokens("oa1", TokenRecord("a1", "r1", None, "seed"))
+    monkeypatch.setenv("TIP_KEYS", "other:" + "A" * 43)
+    crypto.reset()
+    with pytest.raises(zalo_store.TokensUnreadable, match="restore that key"):
+        zalo_store.load_tokens("oa1")
 
 
 def test_outbox_records_and_echo_lookup(database_url: str) -> None:
