@@ -4,7 +4,8 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-RASA := $(VENV)/bin/rasa
+# Rasa's command line with vietnamese/speedups.py installed (same models, faster)
+RASA := $(PY) -m vietnamese.cli
 # Rasa 3.6 needs Python < 3.11: pyenv's 3.10, called by its path.
 PYTHON310 ?= $(shell { ls -d "$$(pyenv root 2>/dev/null)"/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -1; command -v python3.10; } | head -1)
 MODEL := models/current.tar.gz

@@ -142,17 +142,25 @@ def f1(gold: int, predicted: int, correct: int) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def worker(variant: str, epochs: int | None, out: Path) -> None:
+def worker(
+    variant: str, epochs: int | None, out: Path, diet: Dict[str, Any] | None = None
+) -> None:
     """Train one variant, score it, write a JSON result."""
     logging.disable(logging.WARNING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from rasa.core.agent import Agent
     from rasa.model_training import train_nlu
 
+    from vietnamese import speedups
+
+    speedups.install()  # as `make train` does (both variants alike)
+
     steps = pipeline(variant)
     for step in steps:
-        if step["name"] == "DIETClassifier" and epochs:
-            step["epochs"] = epochs
+        if step["name"] == "DIETClassifier":
+            if epochs:
+                step["epochs"] = epochs
+            step.update(diet or {})
     config = {"recipe": "default.v1", "language": "vi", "pipeline": steps}
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "config.yml"
@@ -205,11 +213,23 @@ def main() -> int:
         help="DIET epochs for every variant (default: as configured: config.yml "
         "for ours and its ablations, Rasa's 100 for stock)",
     )
+    parser.add_argument(
+        "--diet",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a DIET setting for every variant, VALUE in YAML "
+        "(e.g. --diet 'batch_size=[256, 512]'); repeatable",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    diet = {
+        key.strip(): yaml.safe_load(value)
+        for key, _, value in (setting.partition("=") for setting in args.diet)
+    }
     if args.worker:
-        worker(args.worker, args.epochs, Path(args.out))
+        worker(args.worker, args.epochs, Path(args.out), diet)
         return 0
 
     rows = []
@@ -224,6 +244,7 @@ def main() -> int:
                     variant,
                     "--epochs",
                     str(args.epochs),
+                    *(f"--diet={setting}" for setting in args.diet),
                     "--out",
                     out.name,
                 ],
@@ -246,6 +267,8 @@ def main() -> int:
     epochs = (
         f"{args.epochs} DIET epochs" if args.epochs else "DIET epochs as configured"
     )
+    if diet:
+        epochs += ", DIET " + ", ".join(f"{k}={v}" for k, v in diet.items())
     print(f"NLU benchmark: train data/, test tests/nlu/ ({epochs})")
     print(header)
     print(header2)
