@@ -23,7 +23,9 @@ signed text events at the given concurrency. Printed per database:
     messages, which queue behind the backlog and each other (the server does
     one turn per ``--turn-ms``); the server's longest event-loop stall and how
     many turns were forced through a flood (connectors/zalo/priority.py)
-    during the row's acks; and the end-to-end reply latency of single messages
+    during the row's acks; the inbox writer's longest commit and the longest a
+    write waited for its commit (queued behind the commit in flight included)
+    during the row; and the end-to-end reply latency of single messages
     on an idle server.
 """
 
@@ -143,9 +145,12 @@ async def serve_channel(port: int, turn_ms: float) -> None:
         from sanic import response
 
         priority = channel.priority
+        writes = channel.writer.take_timings() if channel.writer else {}
         answer = {
             "max_lag_ms": lags.take() * 1000,
             "forced_turns": priority.forced_turns if priority else 0,
+            "max_commit_ms": writes.get("commit", 0.0) * 1000,
+            "max_write_wait_ms": writes.get("wait", 0.0) * 1000,
         }
         return response.json(answer)
 
@@ -271,6 +276,8 @@ async def measure_row(
         "replied": len(latencies),
         "max_lag": after["max_lag_ms"],
         "forced": after["forced_turns"] - before["forced_turns"],
+        "max_commit": after["max_commit_ms"],
+        "max_write_wait": after["max_write_wait_ms"],
     }
 
 
@@ -420,16 +427,17 @@ async def run(database: str, base_url: str, requests: int, turn_ms: float) -> No
     print(
         "| concurrency | ack p50 ms | ack p99 ms | ack max ms | acks/s "
         "| reply p50 ms | reply p99 ms | replied | server CPU ms/event "
-        "| loop stall max ms | turns forced |"
+        "| loop stall max ms | turns forced | commit max ms | write wait max ms |"
     )
-    print("|" + "|".join("---" for _ in range(11)) + "|")
+    print("|" + "|".join("---" for _ in range(13)) + "|")
     for concurrency, r in rows:
         print(
             f"| {concurrency} | {r['ack_p50']:.1f} | {r['ack_p99']:.1f} "
             f"| {r['ack_max']:.1f} | {r['rate']:.0f} "
             f"| {r['reply_p50']:.0f} | {r['reply_p99']:.0f} "
             f"| {r['replied']:.0f}/{requests} | {r['cpu_ms']:.2f} "
-            f"| {r['max_lag']:.0f} | {r['forced']:.0f} |"
+            f"| {r['max_lag']:.0f} | {r['forced']:.0f} "
+            f"| {r['max_commit']:.0f} | {r['max_write_wait']:.0f} |"
         )
     print(
         f"End-to-end reply latency, one message at a time on an idle server: "

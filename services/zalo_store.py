@@ -280,6 +280,20 @@ def apply_batch(
             )
 
 
+def parallel_commits(bind: Engine | None = None) -> int:
+    """How many inbox transactions may be in flight at once: SQLite has a
+    single writer; PostgreSQL takes several (and groups their WAL flushes).
+
+    Concurrent transactions may commit out of id order: rows of webhooks that
+    were in flight together can become visible in either order, which was
+    never defined anyway (Zalo had sent them without waiting for an answer);
+    a later webhook, sent after an earlier one's 200, always gets a later id.
+    Two batches inserting the same two duplicate events in opposite orders
+    could deadlock; PostgreSQL then aborts one, whose webhooks answer 429 and
+    are delivered again (nothing accepted is lost)."""
+    return 4 if _bind(bind).dialect.name == "postgresql" else 1
+
+
 def _sealed(row: Dict[str, Any]) -> Dict[str, Any]:
     """The row with its payload encrypted (the citizen's words never hit the
     disk in clear) and the sealing key's id beside it."""

@@ -13,7 +13,7 @@ from typing import Awaitable, Callable, List
 import pytest
 from sqlalchemy import select
 
-from connectors.zalo.inbox import InboxWorker
+from connectors.zalo.inbox import InboxWorker, InboxWriter
 from services import crypto, zalo_store
 from services.zalo_store import InboxRow, TokenRecord, WorkerLease, utcnow
 from tests.fakes.zalo_harness import channel_engines_closed  # noqa: F401
@@ -241,6 +241,43 @@ def test_tokens_whose_key_is_gone_are_an_error_not_the_seed(
     crypto.reset()
     with pytest.raises(zalo_store.TokensUnreadable, match="restore that key"):
         zalo_store.load_tokens("oa1")
+
+
+def test_writer_overlaps_commits_only_where_the_database_allows(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: a webhook arriving during a slow commit is stored without
+    waiting for it. SQLite (one writer): it waits, then commits."""
+    real = zalo_store.apply_batch
+    gate = threading.Event()
+    calls: List[int] = []
+
+    def slow_first(inserts=(), finishes=(), sends=(), bind=None):  # type: ignore[no-untyped-def]
+        calls.append(len(inserts))
+        if len(calls) == 1:
+            gate.wait(10)  # the first commit hangs until released
+        real(inserts, finishes, sends, bind)
+
+    monkeypatch.setattr(zalo_store, "apply_batch", slow_first)
+
+    async def main() -> bool:
+        writer = InboxWriter()
+        first = asyncio.create_task(writer.accept(row("m:1")))
+        for _ in range(100):  # until the first commit is under way
+            if calls:
+                break
+            await asyncio.sleep(0.01)
+        second = asyncio.create_task(writer.accept(row("m:2")))
+        done, _ = await asyncio.wait({second}, timeout=2.0)
+        gate.set()
+        await asyncio.gather(first, second)
+        await writer.close()
+        return second in done
+
+    overlapped = asyncio.run(main())
+    assert overlapped == database_url.startswith("postgresql")
+    assert calls == [1, 1]
+    assert zalo_store.inbox_counts() == {"pending": 2}
 
 
 def test_outbox_records_and_echo_lookup(database_url: str) -> None:

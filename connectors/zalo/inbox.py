@@ -1,9 +1,11 @@
 """The durable inbox: write before acknowledging, then process in order.
 
 ``InboxWriter`` batches the webhook's inserts: each request queues its row and
-waits; one writer task commits everything queued in a single transaction (one
-commit for 50 concurrent webhooks instead of 50), then wakes the worker. A
-failed commit fails every request of the batch, so none of them answers 200.
+waits; the writer commits everything queued in a single transaction (one
+commit for 50 concurrent webhooks instead of 50), then wakes the worker. On
+PostgreSQL a few such transactions may be in flight at once, so a webhook that
+arrives during a commit does not wait for it (``zalo_store.parallel_commits``).
+A failed commit fails every request of the batch, so none of them answers 200.
 
 ``InboxWorker`` reads pending rows in arrival order and gives each conversation
 (``<oa_id>:<user_id>``) its own queue: one user's messages are handled one after
@@ -51,20 +53,37 @@ LEASE_RETRY_SECONDS = 5.0
 PURGE_EVERY = 3600.0
 
 Handler = Callable[[InboxRow], Awaitable[None]]
+Pending = Tuple[Any, asyncio.Future, float]  # a write, its result, when queued
 
 
 class InboxWriter:
     """Group commit of the channel's writes: inbox rows (``accept``), processed
     marks (``finish``) and outbox records (``record_send``) queued by many
-    tasks go to the database together, in one transaction, from one thread.
-    Each call returns once its write is durable, or raises if it failed."""
+    tasks go to the database together, in one transaction per batch, with at
+    most ``parallel`` transactions in flight (writes that arrive meanwhile
+    form the next batch). Each call returns once its write is durable, or
+    raises if it failed."""
 
-    def __init__(self, on_committed: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_committed: Callable[[], None] | None = None,
+        parallel: int | None = None,
+    ) -> None:
         self.on_committed = on_committed  # called after a commit with new rows
-        self._queue: asyncio.Queue[Tuple[Any, asyncio.Future]] | None = None
+        # transactions in flight at once: SQLite has one writer, so one; on
+        # PostgreSQL a write that arrives during a commit need not wait for it
+        # (its own commit overlaps; the server groups their WAL flushes)
+        self.parallel = parallel or zalo_store.parallel_commits()
+        self._commits: Set[asyncio.Task] = set()
+        self._queue: asyncio.Queue[Pending] | None = None
         self._task: asyncio.Task | None = None
-        # one thread: commits never race each other (SQLite has one writer anyway)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zinbox")
+        # the longest commit and the longest wait of a write for its commit
+        # since ``take_timings`` was last called (operators, bench/)
+        self._slowest_commit = 0.0
+        self._slowest_wait = 0.0
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.parallel, thread_name_prefix="zinbox"
+        )
 
     async def accept(self, row: Dict[str, Any]) -> None:
         """Make an inbox row durable (raises if the database refused it)."""
@@ -84,44 +103,68 @@ class InboxWriter:
     async def _submit(self, item: Any) -> None:
         await self._enqueue(item)
 
+    def take_timings(self) -> Dict[str, float]:
+        """The longest commit and the longest wait of a write (queued until
+        committed), in seconds, since the previous call."""
+        timings = {"commit": self._slowest_commit, "wait": self._slowest_wait}
+        self._slowest_commit = self._slowest_wait = 0.0
+        return timings
+
     def _enqueue(self, item: Any) -> asyncio.Future:
         if self._queue is None or self._task is None or self._task.done():
             self._queue = asyncio.Queue()
             self._task = asyncio.create_task(self._run(self._queue))
         done: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((item, done))
+        self._queue.put_nowait((item, done, time.perf_counter()))
         return done
 
     async def _run(self, queue: asyncio.Queue) -> None:
-        loop = asyncio.get_running_loop()
+        slots = asyncio.Semaphore(self.parallel)
         while True:
             batch = [await queue.get()]
+            # while every slot is busy, later writes gather into this batch
+            await slots.acquire()
             while not queue.empty() and len(batch) < MAX_BATCH:
                 batch.append(queue.get_nowait())
-            items = [item for item, _ in batch]
-            inserts = [item for item in items if isinstance(item, dict)]
-            finishes = [i for i in items if isinstance(i, zalo_store.Finish)]
-            sends = [item for item in items if isinstance(item, zalo_store.Send)]
-            try:
-                await loop.run_in_executor(
-                    self._executor, zalo_store.apply_batch, inserts, finishes, sends
-                )
-            except Exception as error:  # the database is down: nobody gets a 200
-                logger.error("Zalo inbox: write failed (%s)", type(error).__name__)
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-                continue
-            for _, done in batch:
+            commit = asyncio.create_task(self._commit(batch, slots))
+            self._commits.add(commit)
+            commit.add_done_callback(self._commits.discard)
+
+    async def _commit(self, batch: List[Pending], slots: asyncio.Semaphore) -> None:
+        """One transaction for ``batch``; then its slot is free again."""
+        items = [item for item, _, _ in batch]
+        inserts = [item for item in items if isinstance(item, dict)]
+        finishes = [i for i in items if isinstance(i, zalo_store.Finish)]
+        sends = [item for item in items if isinstance(item, zalo_store.Send)]
+        started = time.perf_counter()
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, zalo_store.apply_batch, inserts, finishes, sends
+            )
+        except Exception as error:  # the database is down: nobody gets a 200
+            logger.error("Zalo inbox: write failed (%s)", type(error).__name__)
+            for _, done, _ in batch:
                 if not done.done():
-                    done.set_result(None)
-            if inserts and self.on_committed is not None:
-                self.on_committed()
+                    done.set_exception(error)
+            return
+        finally:
+            slots.release()
+        finished = time.perf_counter()
+        self._slowest_commit = max(self._slowest_commit, finished - started)
+        self._slowest_wait = max(
+            self._slowest_wait, finished - min(queued for _, _, queued in batch)
+        )
+        for _, done, _ in batch:
+            if not done.done():
+                done.set_result(None)
+        if inserts and self.on_committed is not None:
+            self.on_committed()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        tasks = [t for t in [self._task, *self._commits] if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._executor.shutdown(wait=False)
 
 
