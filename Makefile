@@ -131,8 +131,7 @@ gates:
 	$(PY) -m tests.quality_gates check results
 
 test: setup
-	$(VENV)/bin/ruff check .
-	$(MAKE) --no-print-directory seed pytest validate $(MODEL) test-nlu test-core test-server gates
+	$(MAKE) --no-print-directory lint seed pytest validate $(MODEL) test-nlu test-core test-server gates
 
 bench: setup
 	$(PY) bench/nlu.py

@@ -74,7 +74,7 @@ async def answered(
     """
     output = message.output_channel
     counting = CountingOutput(output)
-    message.output_channel = counting  # type: ignore[assignment]
+    message.output_channel = counting
     try:
         await on_new_message(message)
     except Exception:

@@ -107,7 +107,7 @@ class OneStepFeaturizer(SparseFeaturizer, GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "OneStepFeaturizer":
+    ) -> OneStepFeaturizer:
         return cls(execution_context.node_name, config)
 
     @classmethod

@@ -103,8 +103,8 @@ def install() -> None:
     from rasa.utils.tensorflow.data_generator import RasaDataGenerator
 
     original = RasaDataGenerator._scipy_matrix_to_values
-    validation.validate_training_data = _validate_training_data  # type: ignore[assignment]
-    RasaDataGenerator._scipy_matrix_to_values = staticmethod(  # type: ignore[assignment]
+    validation.validate_training_data = _validate_training_data
+    RasaDataGenerator._scipy_matrix_to_values = staticmethod(
         functools.partial(sparse_batch_values, original=original)
     )
     _installed = True
