@@ -36,24 +36,30 @@ from actions.procedures import (
 from services import knowledge, menu
 from vietnamese.text import fold
 
+# read as out of scope, only a very short message can be a follow-up: "phí bao
+# nhiêu" is one, "giá vàng hôm nay bao nhiêu" is not
+MAX_OUT_OF_SCOPE_FOLLOW_UP_WORDS = 4
+
 
 def procedure_follow_up(
-    dispatcher: CollectingDispatcher, tracker: Tracker
+    dispatcher: CollectingDispatcher, tracker: Tracker, max_words: int | None = None
 ) -> List[Dict[str, Any]] | None:
     """A message naming a kind of information ("mấy ngày thì có ạ") while a
     procedure is being discussed continues that procedure, whatever small-talk
     intent it was read as; None when it is not such a follow-up. The kind is the
     NLU's info_type entity or, in a short message, the cue words of
-    knowledge/info_cues.yml."""
+    knowledge/info_cues.yml. With ``max_words``, a longer message never is."""
     procedure = latest_entity(tracker, "procedure") or tracker.get_slot("procedure")
     if not procedure:
+        return None
+    words = len(fold(latest_text(tracker)).split())
+    if max_words is not None and words > max_words:
         return None
     if latest_entity(tracker, "info_type") in knowledge.INFO_LABELS:
         return answer_procedure(dispatcher, tracker, str(procedure))
     # no kind found by the NLU ("phí bao nhiêu"): the cue words decide, for a
     # short message only (a long unclear one is not a follow-up)
-    text = latest_text(tracker)
-    if len(fold(text).split()) <= MAX_FOLLOW_UP_WORDS and asked_info_type(tracker):
+    if words <= MAX_FOLLOW_UP_WORDS and asked_info_type(tracker):
         return answer_procedure(dispatcher, tracker, str(procedure))
     return None
 
@@ -95,6 +101,29 @@ class ActionAcknowledge(Action):
             dispatcher.utter_message(response="utter_fallback_menu")
             return []
         dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+
+class ActionOutOfScope(Action):
+    """Out of scope, except a short follow-up about the procedure being
+    discussed ("phí bao nhiêu" right after a passport answer), which the NLU
+    may read as out of scope: that is answered for the procedure."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+    ) -> List[Dict[str, Any]]:
+        follow_up = procedure_follow_up(
+            dispatcher, tracker, MAX_OUT_OF_SCOPE_FOLLOW_UP_WORDS
+        )
+        if follow_up is not None:
+            return follow_up
+        dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from actions.common import unit_code
 from actions.contact import ActionContact
-from actions.fallback import ActionAcknowledge, ActionClarifyIntent
+from actions.fallback import ActionAcknowledge, ActionClarifyIntent, ActionOutOfScope
 from actions.news import ActionNews
 from actions.procedures import NEXT_STEP_BUTTONS, ActionAnswerProcedure
 from actions.scam import ActionCheckScam
@@ -463,6 +463,36 @@ def test_a_follow_up_read_as_yes_continues_the_procedure(
     events = ActionAcknowledge().run(dispatcher, tracker, {})
     assert "Hộ chiếu phổ thông" in dispatcher.messages[0]["text"]
     assert slots_of(events) == {"procedure": "passport", "info_type": None}
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure", "answered"),
+    [
+        ("phí bao nhiêu", "passport", True),  # a follow-up read as out of scope
+        ("phi bao nhieu", "passport", True),
+        ("giá vàng hôm nay bao nhiêu ad", "passport", False),  # too long
+        ("phí bao nhiêu", None, False),  # no procedure under discussion
+        ("thời tiết mai sao", "passport", False),  # no kind of information
+    ],
+)
+def test_out_of_scope_answers_only_a_short_follow_up(
+    seeded: Engine,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Callable[..., Tracker],
+    text: str,
+    procedure: str | None,
+    answered: bool,
+) -> None:
+    slots = {"procedure": procedure} if procedure else {}
+    tracker = make_tracker(text, "out_of_scope", slots=slots)
+    events = ActionOutOfScope().run(dispatcher, tracker, {})
+    if answered:
+        assert "Hộ chiếu phổ thông" in dispatcher.messages[0]["text"]
+        assert any("Căn cứ:" in (m.get("text") or "") for m in dispatcher.messages)
+        assert slots_of(events)["procedure"] == "passport"
+    else:
+        assert events == []
+        assert [m["response"] for m in dispatcher.messages] == ["utter_out_of_scope"]
 
 
 def test_a_plain_yes_asks_what_else(
